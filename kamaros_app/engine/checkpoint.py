@@ -1,0 +1,376 @@
+"""Save a checkpoint: append what changed to the container and publish it with one commit.
+
+Cost is proportional to what changed: unchanged files are neither read (stat cache) nor
+rewritten (their `content/` entries keep their place in the ZIP); only new contents, the
+outgoing contents of changed files, the manifest and a fresh central directory are written.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import time
+import uuid
+import zlib
+from collections.abc import Iterator
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .errors import DamagedContainerError, FileChangedError, NothingToSaveError
+from .fsutil import read_chunks
+from .hashing import ContentHasher
+from .layout import MANIFEST_ENTRY, blob_name, content_name, delta_name
+from .manifest import FileEntry, FileState, Manifest, RenameEntry, Version, now_iso
+from .objects import compress_bytes, compress_chunks
+from .progress import Reporter
+from .statcache import CachedFile, StatCache, StatInfo
+from .status import TEXT_MAX_BYTES, FileScan, Status, WorkFile
+from .store import ContentStore
+from .textdelta import TextSniffer, make_patch
+from .zipcontainer import ContainerWriter
+
+__all__ = ["CheckpointResult", "save_checkpoint"]
+
+ZIP_STORED = 0
+ZIP_DEFLATED = 8
+CONTENT_DEFLATE_LEVEL = 6
+BLOB_ZSTD_LEVEL = 3
+MAX_DELTA_CHAIN = 16
+"""At most this many reverse patches in a row; then an old content is stored whole."""
+DELTA_MAX_RATIO = 0.5
+"""A patch larger than this fraction of its text is not worth it: store the text whole."""
+_RETRIES = 3
+_INCOMPRESSIBLE = frozenset(
+    ".png .jpg .jpeg .gif .webp .avif .heic .mp3 .m4a .aac .ogg .opus .flac .mp4 .m4v .mov "
+    ".mkv .webm .avi .zip .gz .tgz .bz2 .xz .zst .7z .rar .jcf .docx .xlsx .pptx .odt .ods "
+    ".odp .epub .jar .apk .woff .woff2".split()
+)
+
+
+@dataclass
+class CheckpointResult:
+    version: Version
+    status: Status
+    skipped: dict[str, str] = field(default_factory=dict)
+    written_bytes: int = 0
+
+
+@dataclass
+class _Written:
+    entry: FileEntry
+    stat: StatInfo
+    text: str | None
+
+
+def save_checkpoint(
+    *,
+    root: Path,
+    manifest: Manifest,
+    store: ContentStore,
+    scan: FileScan,
+    cache: StatCache,
+    message: str,
+    author: str,
+    email: str,
+    reporter: Reporter,
+    automatic: bool = False,
+    tag: str | None = None,
+) -> tuple[Manifest, CheckpointResult]:
+    """Write one checkpoint and commit it; returns the new manifest. Raises before commit
+    leave the container exactly as it was (the appended bytes are truncated away)."""
+    status = scan.status
+    if status.is_clean:
+        raise NothingToSaveError("nothing changed since the last checkpoint")
+    writer = ContainerWriter.append_to(store.reader)
+    try:
+        new_manifest, result = _write(
+            writer, root, manifest, store, scan, cache, message, author, email, reporter,
+            automatic, tag,
+        )
+        reporter.check()
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    return new_manifest, result
+
+
+def _write(
+    writer: ContainerWriter,
+    root: Path,
+    manifest: Manifest,
+    store: ContentStore,
+    scan: FileScan,
+    cache: StatCache,
+    message: str,
+    author: str,
+    email: str,
+    reporter: Reporter,
+    automatic: bool,
+    tag: str | None,
+) -> tuple[Manifest, CheckpointResult]:
+    status = scan.status
+    stamp = now_iso()
+    version_id = uuid.uuid4().hex
+    old_map = manifest.fileMap
+    new_map: dict[str, FileEntry] = dict(old_map)
+    changes: dict[str, FileState] = {}
+    renames: list[RenameEntry] = []
+    skipped: dict[str, str] = {}
+    texts: dict[str, str] = {}
+
+    for old_path, new_path in status.renamed:
+        entry = new_map.pop(old_path)
+        new_map[new_path] = entry
+        writer.copy_entry(store.reader, store.reader.entries[content_name(old_path)],
+                          name=content_name(new_path))
+        writer.remove(content_name(old_path))
+        changes[new_path] = _state(new_path, entry, "renamed", from_path=old_path)
+        renames.append(RenameEntry(entry.inodeId, old_path, new_path, version_id, stamp))
+
+    to_write = status.added + status.modified
+    total = sum(scan.files[p].stat.size for p in to_write)
+    progress = _ByteCounter(reporter, total)
+    for path in to_write:
+        previous = old_map.get(path)
+        try:
+            written = _write_file(writer, root, path, previous, stamp, progress)
+        except FileNotFoundError:
+            skipped[path] = "vanished while it was being saved"
+            if previous is not None:
+                new_map.pop(path)
+                writer.remove(content_name(path))
+                changes[path] = _state(path, previous, "deleted")
+            continue
+        if previous is not None and written.entry.currentHash == previous.currentHash and (
+            written.entry.executable == previous.executable
+        ):
+            new_map[path] = previous  # touched but unchanged: the old entry stays valid
+            cache.update(path, CachedFile(written.stat, previous.currentHash, previous.is_text))
+            continue
+        new_map[path] = written.entry
+        if written.text is not None:
+            texts[path] = written.text
+        cache.update(path, CachedFile(written.stat, written.entry.currentHash,
+                                      written.entry.is_text))
+        changes[path] = _state(path, written.entry, "added" if previous is None else "modified")
+
+    for path in status.deleted:
+        entry = new_map.pop(path)
+        writer.remove(content_name(path))
+        changes[path] = _state(path, entry, "deleted")
+
+    if not changes:
+        raise NothingToSaveError("nothing changed since the last checkpoint")
+
+    _store_outgoing(writer, store, old_map, new_map, texts, skipped, reporter)
+
+    version = Version(
+        id=version_id,
+        timestamp=stamp,
+        message=message,
+        author=author,
+        email=email,
+        parentId=manifest.head,
+        changes=changes,
+        automatic=automatic,
+    )
+    tags = dict(manifest.tags)
+    if tag is not None:
+        tags[tag] = version_id
+    new_manifest = manifest.with_changes(
+        fileMap=new_map,
+        versions=(*manifest.versions, version),
+        tags=tags,
+        renameLog=(*manifest.renameLog, *renames),
+        metadata=replace(manifest.metadata, last_modified=stamp),
+    )
+    writer.add_bytes(MANIFEST_ENTRY, new_manifest.to_json_bytes(), method=ZIP_DEFLATED)
+    result = CheckpointResult(version, status, skipped, progress.done)
+    return new_manifest, result
+
+
+def _state(
+    path: str, entry: FileEntry, change: str, *, from_path: str | None = None
+) -> FileState:
+    return FileState(
+        path=path,
+        inodeId=entry.inodeId,
+        hash=entry.currentHash,
+        size=entry.size,
+        changeType=change,  # type: ignore[arg-type]
+        type=entry.type,
+        executable=entry.executable,
+        fromPath=from_path,
+    )
+
+
+class _ByteCounter:
+    def __init__(self, reporter: Reporter, total: int) -> None:
+        self.reporter = reporter
+        self.total = total
+        self.done = 0
+
+    def advance(self, amount: int, item: str) -> None:
+        self.done += amount
+        self.reporter.report("Saving files", self.done, self.total, item=item)
+
+
+def _write_file(
+    writer: ContainerWriter,
+    root: Path,
+    path: str,
+    previous: FileEntry | None,
+    stamp: str,
+    progress: _ByteCounter,
+) -> _Written:
+    """Stream one file into `content/<path>`; retry while it keeps changing underneath."""
+    full = root / path
+    for _attempt in range(_RETRIES):
+        before = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
+        hasher = ContentHasher()
+        sniffer = TextSniffer() if before.size <= TEXT_MAX_BYTES else None
+        keep: list[bytes] | None = [] if sniffer is not None else None
+        chunks = read_chunks(full)
+        first = next(chunks, b"")
+        method = _choose_method(path, first)
+
+        def feed(first: bytes = first, chunks: Iterator[bytes] = chunks) -> Iterator[bytes]:
+            for chunk in _chain(first, chunks):
+                hasher.update(chunk)
+                if sniffer is not None:
+                    sniffer.feed(chunk)
+                if keep is not None:
+                    keep.append(chunk)
+                progress.advance(len(chunk), path)
+                yield chunk
+
+        zip_entry = writer.add_chunks(
+            content_name(path),
+            feed(),
+            method=method,
+            level=CONTENT_DEFLATE_LEVEL,
+            date_time=_dos_time(before.mtime_ns),
+            mode=0o755 if before.mode & 0o100 else 0o644,
+            size_hint=before.size,
+        )
+        after = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
+        if after == before and zip_entry.uncompressed_size == before.size:
+            is_text = sniffer is not None and sniffer.is_text
+            digest = hasher.hexdigest()
+            entry = FileEntry(
+                type="text" if is_text else "binary",
+                inodeId=previous.inodeId if previous else str(uuid.uuid4()),
+                currentHash=digest,
+                size=before.size,
+                created_at=previous.created_at if previous else stamp,
+                modified_at=stamp,
+                executable=bool(before.mode & 0o100),
+                mime=mimetypes.guess_type(path)[0] or (
+                    "text/plain" if is_text else "application/octet-stream"
+                ),
+                deltaChain=previous.deltaChain if previous else 0,
+            )
+            text = None
+            if is_text and keep is not None:
+                text = b"".join(keep).decode("utf-8")
+            return _Written(entry, before, text)
+        progress.advance(-zip_entry.uncompressed_size, path)
+    raise FileChangedError(f"{path} kept changing while it was being saved; try again")
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from rest
+
+
+def _choose_method(path: str, sample: bytes) -> int:
+    if os.path.splitext(path)[1].lower() in _INCOMPRESSIBLE or not sample:
+        return ZIP_STORED
+    probe = sample[: 64 * 1024]
+    return ZIP_DEFLATED if len(zlib.compress(probe, 1)) < 0.9 * len(probe) else ZIP_STORED
+
+
+def _dos_time(mtime_ns: int) -> tuple[int, int, int, int, int, int]:
+    t = time.localtime(mtime_ns / 1e9)
+    if t.tm_year < 1980:
+        return (1980, 1, 1, 0, 0, 0)
+    return (min(t.tm_year, 2107), t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
+
+
+def _store_outgoing(
+    writer: ContainerWriter,
+    store: ContentStore,
+    old_map: Mapping[str, FileEntry],
+    new_map: dict[str, FileEntry],
+    texts: dict[str, str],
+    skipped: dict[str, str],
+    reporter: Reporter,
+) -> None:
+    """Keep every content that leaves `content/` reachable: reverse patch or whole blob."""
+    staying = {entry.currentHash for entry in new_map.values()}
+    index = store.index
+    for path, old in old_map.items():
+        digest = old.currentHash
+        if digest in staying or index.resolvable(digest, staying):
+            continue
+        reporter.check()
+        successor = new_map.get(path)
+        try:
+            if _try_delta(writer, store, old, successor, texts.get(path), new_map, path):
+                staying.add(digest)
+                continue
+            data_size = store.size_of(digest)
+            writer.add_chunks(
+                blob_name(digest),
+                compress_chunks(store.iter_content(digest), size=data_size,
+                                level=BLOB_ZSTD_LEVEL),
+                method=ZIP_STORED,
+                size_hint=data_size,
+            )
+        except DamagedContainerError as exc:
+            # The old bytes are already damaged: do not carry the damage forward.
+            skipped[path] = f"previous version could not be kept: {exc}"
+            continue
+        index.blobs.add(digest)
+        staying.add(digest)
+        if successor is not None and successor.inodeId == old.inodeId:
+            new_map[path] = _with_chain(successor, 0)
+
+
+def _try_delta(
+    writer: ContainerWriter,
+    store: ContentStore,
+    old: FileEntry,
+    successor: FileEntry | None,
+    new_text: str | None,
+    new_map: dict[str, FileEntry],
+    path: str,
+) -> bool:
+    if (
+        successor is None
+        or new_text is None
+        or not old.is_text
+        or successor.inodeId != old.inodeId
+        or old.size > TEXT_MAX_BYTES
+        or old.deltaChain + 1 > MAX_DELTA_CHAIN
+    ):
+        return False
+    old_text = store.read_text(old.currentHash)
+    patch = make_patch(new_text, old_text).encode("utf-8")
+    if len(patch) > DELTA_MAX_RATIO * max(old.size, 1):
+        return False
+    writer.add_bytes(
+        delta_name(old.currentHash, successor.currentHash),
+        compress_bytes(patch, BLOB_ZSTD_LEVEL),
+        method=ZIP_STORED,
+    )
+    store.index.deltas.setdefault(old.currentHash, []).append(successor.currentHash)
+    new_map[path] = _with_chain(successor, old.deltaChain + 1)
+    return True
+
+
+def _with_chain(entry: FileEntry, chain: int) -> FileEntry:
+    return replace(entry, deltaChain=chain)

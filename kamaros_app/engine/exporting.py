@@ -1,0 +1,71 @@
+"""Write the plain files of one version to a `.zip` file or an empty folder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from .errors import InvalidArgumentError
+from .fsutil import atomic_write_chunks, fsync_dir
+from .manifest import FileState
+from .progress import Reporter
+from .store import ContentStore
+from .zipcontainer import ContainerWriter
+
+__all__ = ["export_files"]
+
+ZIP_STORED = 0
+ZIP_DEFLATED = 8
+
+
+def export_files(
+    store: ContentStore, states: Mapping[str, FileState], dest: Path, reporter: Reporter
+) -> int:
+    """Returns the number of files written."""
+    total = sum(s.size for s in states.values())
+    done = 0
+    if dest.suffix.lower() == ".zip":
+        if dest.exists():
+            raise InvalidArgumentError(f"{dest} already exists")
+        tmp = dest.with_name(f".{dest.name}.export-tmp")
+        tmp.unlink(missing_ok=True)
+        writer = ContainerWriter.create(tmp, mimetype=None)
+        try:
+            for path, state in sorted(states.items()):
+                writer.add_chunks(
+                    path,
+                    store.iter_content(state.hash),
+                    method=ZIP_DEFLATED if state.type == "text" else ZIP_STORED,
+                    mode=0o755 if state.executable else 0o644,
+                    size_hint=state.size,
+                )
+                done += state.size
+                reporter.report("Exporting", done, total, item=path)
+            writer.commit()
+            writer.close()
+            os.replace(tmp, dest)
+            fsync_dir(dest.parent)
+        except BaseException:
+            writer.abort()
+            tmp.unlink(missing_ok=True)
+            raise
+        return len(states)
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise InvalidArgumentError(f"{dest} must be a new or empty folder")
+    dest.mkdir(parents=True, exist_ok=True)
+    for path, state in sorted(states.items()):
+        target = dest / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_chunks(
+            target, store.iter_content(state.hash), mode=_mode(state.executable)
+        )
+        done += state.size
+        reporter.report("Exporting", done, total, item=path)
+    return len(states)
+
+
+def _mode(executable: bool) -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if executable else 0o666) & ~umask

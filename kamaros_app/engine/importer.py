@@ -1,0 +1,137 @@
+"""Make a working folder plus history from a standalone container written anywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from .compact import plan_compaction, write_compacted
+from .errors import (
+    DamagedContainerError,
+    HostileContainerError,
+    InvalidArgumentError,
+    ProjectExistsError,
+    UnsupportedFormatError,
+)
+from .layout import CONTAINER_FILE, KAMAROS_DIR, MANIFEST_ENTRY
+from .legacy import LEGACY_MANIFESTS, convert_legacy
+from .manifest import Manifest
+from .progress import CancelToken, ProgressCallback, Reporter
+from .project import Project
+from .store import ContentStore
+from .verify import verify_container
+from .zipcontainer import ContainerReader, Limits
+
+__all__ = ["detect_kind", "import_container", "open_standalone"]
+
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024
+
+
+def _limits_for(dest: Path) -> Limits:
+    probe = dest
+    while not probe.exists():
+        probe = probe.parent
+    return Limits(max_total_uncompressed=shutil.disk_usage(probe).free)
+
+
+def detect_kind(reader: ContainerReader) -> tuple[str, str]:
+    """("jcf2", entry) for this project's format, ("legacy", entry) for original Kamaros."""
+    if MANIFEST_ENTRY in reader.entries:
+        raw = reader.read_entry(MANIFEST_ENTRY, MAX_MANIFEST_BYTES)
+        try:
+            head = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise DamagedContainerError(f"manifest.json is not valid JSON: {exc}") from exc
+        if isinstance(head, dict) and "hashAlgorithm" in head:
+            return "jcf2", MANIFEST_ENTRY
+        return "legacy", MANIFEST_ENTRY
+    for name in LEGACY_MANIFESTS:
+        if name in reader.entries:
+            return "legacy", name
+    raise DamagedContainerError("this file has no manifest.json: it is not a JCF container")
+
+
+def open_standalone(path: Path) -> tuple[ContainerReader, Manifest, ContentStore]:
+    """Open a `.jcf` from elsewhere for reading, with every safety check on."""
+    reader = ContainerReader.open(path, untrusted=True, limits=_limits_for(path))
+    try:
+        kind, _ = detect_kind(reader)
+        if kind != "jcf2":
+            raise UnsupportedFormatError(
+                "this is an archive from the original Kamaros; use 'kamaros import' to open it"
+            )
+        manifest = Manifest.from_json_bytes(reader.read_entry(MANIFEST_ENTRY, MAX_MANIFEST_BYTES))
+        return reader, manifest, ContentStore(reader, manifest)
+    except BaseException:
+        reader.close()
+        raise
+
+
+def import_container(
+    source: Path,
+    dest: Path,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Project:
+    """Create `dest` (new or empty) with the files of the newest version and all history."""
+    reporter = Reporter(progress, cancel)
+    dest = dest.absolute()
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise ProjectExistsError(f"{dest} must be a new or empty folder")
+    if not source.is_file():
+        raise InvalidArgumentError(f"{source} is not a file")
+    reader = ContainerReader.open(source, untrusted=True, limits=_limits_for(dest))
+    created = not dest.exists()
+    try:
+        kind, manifest_entry = detect_kind(reader)
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / KAMAROS_DIR).mkdir(exist_ok=True)
+        lock = Project._acquire(dest)
+        try:
+            tmp = dest / KAMAROS_DIR / "import-tmp.jcf"
+            if kind == "jcf2":
+                _copy_verified(reader, tmp, reporter)
+            else:
+                convert_legacy(reader, manifest_entry, tmp, reporter)
+            os.replace(tmp, dest / CONTAINER_FILE)
+        except BaseException:
+            lock.release()
+            raise
+    except BaseException:
+        reader.close()
+        if created:
+            shutil.rmtree(dest, ignore_errors=True)
+        else:
+            shutil.rmtree(dest / KAMAROS_DIR, ignore_errors=True)
+        raise
+    reader.close()
+    project = Project(dest, read_only=False, lock=lock)
+    try:
+        project._load()
+        project.extract_head(reporter)
+    except BaseException:
+        project.close()
+        raise
+    return project
+
+
+def _copy_verified(reader: ContainerReader, dest: Path, reporter: Reporter) -> None:
+    manifest = Manifest.from_json_bytes(reader.read_entry(MANIFEST_ENTRY, MAX_MANIFEST_BYTES))
+    if manifest.is_newer_format:
+        raise UnsupportedFormatError(
+            f"this container was written by a newer Kamaros (format {manifest.formatVersion})"
+        )
+    for name in reader.entries:
+        if name not in ("mimetype", MANIFEST_ENTRY) and not name.startswith(
+            ("content/", ".store/blobs/", ".store/deltas/")
+        ):
+            raise HostileContainerError(f"unexpected entry {name!r} in a JCF container")
+    store = ContentStore(reader, manifest)
+    report = verify_container(reader, manifest, store, reporter)
+    if not report.ok:
+        details = [d.what for d in report.damage] + report.problems
+        raise DamagedContainerError("the container is damaged: " + "; ".join(details[:5]))
+    write_compacted(store, manifest, plan_compaction(store, manifest), dest, reporter)

@@ -1,0 +1,686 @@
+"""A versioned project folder: the public face of the engine."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+import filelock
+
+from .. import __version__
+from .checkpoint import save_checkpoint
+from .compact import CompactPlan, plan_compaction, write_compacted
+from .diff import FileDiff, Side, compare_sides, unified_text
+from .exporting import export_files
+from .errors import (
+    InvalidArgumentError,
+    LockedError,
+    NotAProjectError,
+    ProjectExistsError,
+    ReadOnlyError,
+    VersionNotFoundError,
+)
+from .fsutil import fsync_dir
+from .layout import (
+    CONTAINER_FILE,
+    KAMAROS_DIR,
+    LOCK_FILE,
+    MANIFEST_ENTRY,
+    MIMETYPE,
+    STAT_CACHE_FILE,
+)
+from .manifest import FileState, Manifest, Version, parse_iso, validate_path, validate_tag_name
+from .progress import CancelToken, ProgressCallback, Reporter
+from .refs import resolve_ref
+from .restore import RestorePlan, apply_plan, plan_restore, read_journal
+from .statcache import CachedFile, StatCache
+from .status import Status, compute_status, hash_file
+from .store import ContentStore
+from .verify import VerifyReport, verify_container
+from .zipcontainer import ContainerReader, ContainerWriter
+
+__all__ = ["FileInfo", "GcResult", "Project", "RestoreResult", "VersionInfo"]
+
+ZIP_DEFLATED = 8
+MAX_MANIFEST_BYTES = 1 << 30
+_CACHE_KEY = "1"
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """A checkpoint as the outside world sees it."""
+
+    id: str
+    parent_id: str | None
+    timestamp: datetime
+    message: str
+    author: str
+    email: str
+    tags: tuple[str, ...]
+    added: int
+    modified: int
+    deleted: int
+    renamed: int
+    automatic: bool
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:8]
+
+    @classmethod
+    def of(cls, version: Version, tags: Sequence[str]) -> VersionInfo:
+        counts = {"added": 0, "modified": 0, "deleted": 0, "renamed": 0}
+        for state in version.changes.values():
+            counts[state.changeType] += 1
+        return cls(
+            id=version.id,
+            parent_id=version.parentId,
+            timestamp=parse_iso(version.timestamp),
+            message=version.message,
+            author=version.author,
+            email=version.email,
+            tags=tuple(tags),
+            automatic=version.automatic,
+            **counts,
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "parentId": self.parent_id,
+            "timestamp": self.timestamp.isoformat(),
+            "message": self.message,
+            "author": self.author,
+            "email": self.email,
+            "tags": list(self.tags),
+            "automatic": self.automatic,
+            "changes": {
+                "added": self.added,
+                "modified": self.modified,
+                "deleted": self.deleted,
+                "renamed": self.renamed,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One file of a version."""
+
+    path: str
+    size: int
+    hash: str
+    type: str
+    executable: bool
+    inode_id: str
+
+    @classmethod
+    def of(cls, state: FileState) -> FileInfo:
+        return cls(state.path, state.size, state.hash, state.type, state.executable,
+                   state.inodeId)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "size": self.size,
+            "hash": self.hash,
+            "type": self.type,
+            "executable": self.executable,
+        }
+
+
+def _default_author() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class Project:
+    """A folder with a `.kamaros/` history. Writable projects hold the writer lock while open."""
+
+    def __init__(self, root: Path, *, read_only: bool, lock: filelock.BaseFileLock | None) -> None:
+        self.root = root
+        self.read_only = read_only
+        self.notices: list[str] = []
+        self._lock = lock
+        self._reader: ContainerReader | None = None
+        self._manifest: Manifest | None = None
+        self._store: ContentStore | None = None
+
+    # ------------------------------------------------------------ opening and closing
+
+    @staticmethod
+    def find_root(start: Path) -> Path:
+        """The nearest folder at or above `start` that holds a `.kamaros/` history."""
+        start = start.resolve()
+        for folder in (start, *start.parents):
+            if (folder / CONTAINER_FILE).is_file():
+                return folder
+        raise NotAProjectError(f"{start} is not a Kamaros project (no {KAMAROS_DIR} folder)")
+
+    @classmethod
+    def init(cls, folder: Path, *, author: str | None = None) -> Project:
+        folder = folder.resolve()
+        if (folder / CONTAINER_FILE).exists():
+            raise ProjectExistsError(f"{folder} already has a Kamaros history")
+        if folder.exists() and not folder.is_dir():
+            raise InvalidArgumentError(f"{folder} is not a folder")
+        (folder / KAMAROS_DIR).mkdir(parents=True, exist_ok=True)
+        lock = cls._acquire(folder)
+        try:
+            container = folder / CONTAINER_FILE
+            if container.exists():
+                raise ProjectExistsError(f"{folder} already has a Kamaros history")
+            manifest = Manifest.empty(
+                author=author or _default_author(), application=f"Kamaros {__version__}"
+            )
+            tmp = container.with_name(container.name + ".init-tmp")
+            tmp.unlink(missing_ok=True)
+            writer = ContainerWriter.create(tmp, mimetype=MIMETYPE)
+            try:
+                writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=ZIP_DEFLATED)
+                writer.commit()
+            finally:
+                writer.close()
+            os.replace(tmp, container)
+            fsync_dir(container.parent)
+        except BaseException:
+            lock.release()
+            raise
+        project = cls(folder, read_only=False, lock=lock)
+        project._load()
+        return project
+
+    @classmethod
+    def open(cls, folder: Path, *, read_only: bool = False) -> Project:
+        root = cls.find_root(folder)
+        lock = None if read_only else cls._acquire(root)
+        project = cls(root, read_only=read_only, lock=lock)
+        try:
+            project._load()
+        except BaseException:
+            project.close()
+            raise
+        return project
+
+    @staticmethod
+    def _acquire(root: Path) -> filelock.BaseFileLock:
+        lock = filelock.FileLock(str(root / LOCK_FILE), timeout=0, thread_local=False)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise LockedError(
+                f"{root} is being changed by another Kamaros window or command; "
+                "try again when it has finished"
+            ) from None
+        return lock
+
+    def _load(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+        container = self.root / CONTAINER_FILE
+        if not self.read_only:
+            self._clean_leftovers()
+        reader = ContainerReader.open(container)
+        if reader.torn_tail:
+            if self.read_only:
+                self.notices.append("the history file ends with an unfinished save (ignored)")
+            else:
+                reader.close()
+                with open(container, "r+b") as handle:
+                    handle.truncate(reader.commit_end)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                self.notices.append("an unfinished save was rolled back; no checkpoint was lost")
+                reader = ContainerReader.open(container)
+        self._reader = reader
+        manifest = Manifest.from_json_bytes(reader.read_entry(MANIFEST_ENTRY, MAX_MANIFEST_BYTES))
+        if manifest.is_newer_format and not self.read_only:
+            self.notices.append(
+                f"this history was written by a newer Kamaros (format {manifest.formatVersion}); "
+                "it is opened read-only"
+            )
+            self.read_only = True
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+        self._manifest = manifest
+        self._store = ContentStore(reader, manifest)
+        journal = read_journal(self.root)
+        if journal is not None and not any("interrupted" in n for n in self.notices):
+            target = str(journal.get("target", ""))[:8]
+            previous = str(journal.get("previous", ""))[:8]
+            self.notices.append(
+                f"a restore to {target} was interrupted: the folder is part old, part new. "
+                f"Restore {target} again to finish it, or restore {previous} to go back"
+            )
+
+    def _clean_leftovers(self) -> None:
+        folder = self.root / KAMAROS_DIR
+        for leftover in folder.glob("*-tmp*"):
+            if leftover.is_file():
+                leftover.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def manifest(self) -> Manifest:
+        if self._manifest is None:
+            raise InvalidArgumentError("the project is closed")
+        return self._manifest
+
+    @property
+    def store(self) -> ContentStore:
+        if self._store is None:
+            raise InvalidArgumentError("the project is closed")
+        return self._store
+
+    @property
+    def container_path(self) -> Path:
+        return self.root / CONTAINER_FILE
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyError("this project is open read-only")
+
+    def _cache(self) -> StatCache:
+        return StatCache.load(self.root / STAT_CACHE_FILE, key=_CACHE_KEY)
+
+    def _save_cache(self, cache: StatCache) -> None:
+        if self.read_only:
+            return
+        try:
+            cache.save(self.root / STAT_CACHE_FILE, key=_CACHE_KEY)
+        except OSError:
+            pass  # only a cache: the next status re-reads what it must
+
+    # ------------------------------------------------------------ queries
+
+    def resolve(self, ref: str) -> str:
+        return resolve_ref(self.manifest, ref)
+
+    def tags_of(self, version_id: str) -> list[str]:
+        return self.manifest.tags_of(version_id)
+
+    def version_info(self, ref: str) -> VersionInfo:
+        version_id = self.resolve(ref)
+        for version in self.manifest.versions:
+            if version.id == version_id:
+                return VersionInfo.of(version, self.tags_of(version.id))
+        raise VersionNotFoundError(ref)
+
+    def log(self, path: str | None = None) -> list[VersionInfo]:
+        """Checkpoints, newest first; with `path`, only those that changed that file,
+        following it back through renames."""
+        manifest = self.manifest
+        if path is None:
+            chosen = list(manifest.versions)
+        else:
+            chosen = [v for v, _ in self._file_history(validate_path(path.strip("/")))]
+        return [VersionInfo.of(v, self.tags_of(v.id)) for v in reversed(chosen)]
+
+    def _file_history(self, path: str) -> list[tuple[Version, FileState]]:
+        inode = None
+        entry = self.manifest.fileMap.get(path)
+        if entry is not None:
+            inode = entry.inodeId
+        else:
+            for version in reversed(self.manifest.versions):
+                state = version.changes.get(path)
+                if state is not None:
+                    inode = state.inodeId
+                    break
+        if inode is None:
+            raise InvalidArgumentError(f"{path} was never part of any checkpoint")
+        return [
+            (version, state)
+            for version in self.manifest.versions
+            for state in version.changes.values()
+            if state.inodeId == inode
+        ]
+
+    def files(self, ref: str) -> list[FileInfo]:
+        state = self.manifest.state_of(self.resolve(ref))
+        return [FileInfo.of(s) for _, s in sorted(state.items())]
+
+    def file_states(self, ref: str) -> dict[str, FileState]:
+        return self.manifest.state_of(self.resolve(ref))
+
+    def iter_file(self, ref: str, path: str) -> Iterator[bytes]:
+        state = self.file_states(ref).get(path)
+        if state is None:
+            raise InvalidArgumentError(f"{path} is not part of checkpoint {ref}")
+        return self.store.iter_content(state.hash)
+
+    def read_file(self, ref: str, path: str) -> bytes:
+        return b"".join(self.iter_file(ref, path))
+
+    def status(
+        self, *, progress: ProgressCallback | None = None, cancel: CancelToken | None = None
+    ) -> Status:
+        cache = self._cache()
+        scan = compute_status(self.root, self.manifest.fileMap, cache, Reporter(progress, cancel))
+        self._save_cache(cache)
+        return scan.status
+
+    # ------------------------------------------------------------ writes
+
+    def checkpoint(
+        self,
+        message: str,
+        *,
+        tag: str | None = None,
+        author: str | None = None,
+        email: str | None = None,
+        automatic: bool = False,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> VersionInfo:
+        self._require_writable()
+        if tag is not None:
+            validate_tag_name(tag)
+            if tag in self.manifest.tags:
+                raise InvalidArgumentError(f"tag {tag!r} already exists")
+        message = message.strip()
+        if not message:
+            raise InvalidArgumentError("a checkpoint needs a message")
+        reporter = Reporter(progress, cancel)
+        cache = self._cache()
+        scan = compute_status(self.root, self.manifest.fileMap, cache, reporter)
+        _, result = save_checkpoint(
+            root=self.root,
+            manifest=self.manifest,
+            store=self.store,
+            scan=scan,
+            cache=cache,
+            message=message,
+            author=author or self.manifest.metadata.author or _default_author(),
+            email=email or "",
+            reporter=reporter,
+            automatic=automatic,
+            tag=tag,
+        )
+        self._load()
+        self._save_cache(cache)
+        return VersionInfo.of(result.version, self.tags_of(result.version.id))
+
+    def tag(self, ref: str, name: str, *, force: bool = False) -> str:
+        self._require_writable()
+        validate_tag_name(name)
+        version_id = self.resolve(ref)
+        tags = dict(self.manifest.tags)
+        if name in tags and tags[name] != version_id and not force:
+            raise InvalidArgumentError(f"tag {name!r} already names another checkpoint")
+        tags[name] = version_id
+        self._commit_manifest(self.manifest.with_changes(tags=tags))
+        return version_id
+
+    def untag(self, name: str) -> None:
+        self._require_writable()
+        tags = dict(self.manifest.tags)
+        if tags.pop(name, None) is None:
+            raise VersionNotFoundError(f"there is no tag {name!r}")
+        self._commit_manifest(self.manifest.with_changes(tags=tags))
+
+    def _commit_manifest(self, manifest: Manifest) -> None:
+        writer = ContainerWriter.append_to(self.store.reader)
+        try:
+            writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=ZIP_DEFLATED)
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        self._load()
+
+    # ------------------------------------------------------------ restore
+
+    def restore(
+        self,
+        ref: str,
+        paths: Sequence[str] | None = None,
+        *,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RestoreResult:
+        """Make the folder (or `paths` in it) equal checkpoint `ref`.
+
+        Unsaved changes are first saved as an automatic checkpoint, so restoring
+        `result.previous_id` afterwards undoes the restore.
+        """
+        self._require_writable()
+        target_id = self.resolve(ref)
+        reporter = Reporter(progress, cancel)
+        cache = self._cache()
+        scan = compute_status(self.root, self.manifest.fileMap, cache, reporter)
+        target = self.manifest.state_of(target_id)
+        selected = None if paths is None else [validate_path(p.strip("/")) for p in paths]
+        blocked = sorted(
+            p for p in target
+            if p not in self.manifest.fileMap and p not in scan.files
+            and os.path.lexists(self.root / p)
+            and (selected is None or any(p == s or p.startswith(s + "/") for s in selected))
+        )
+        if blocked:
+            raise InvalidArgumentError(
+                "these files are not tracked (ignored or unreadable) and would be overwritten: "
+                + ", ".join(blocked[:5])
+            )
+        safety_id = None
+        if not scan.status.is_clean and not dry_run:
+            short = target_id[:8]
+            _, result = save_checkpoint(
+                root=self.root, manifest=self.manifest, store=self.store, scan=scan,
+                cache=cache, message=f"Automatic safety checkpoint before restoring {short}",
+                author=self.manifest.metadata.author or _default_author(), email="",
+                reporter=reporter, automatic=True,
+            )
+            safety_id = result.version.id
+            self._load()
+            self._save_cache(cache)
+            scan = compute_status(self.root, self.manifest.fileMap, cache, reporter)
+        head = self.manifest.state_of(self.manifest.head) if self.manifest.head else {}
+        current = {p: w.hash for p, w in scan.files.items()}
+        for path, entry in self.manifest.fileMap.items():
+            if path in scan.files and current[path] is None:
+                current[path] = entry.currentHash if scan.status.is_clean else None
+        plan = plan_restore(
+            target_id=target_id,
+            target=target,
+            head=head,
+            current_hashes=current,
+            current_exec={p: w.executable for p, w in scan.files.items()},
+            paths=selected,
+        )
+        previous_id = self.manifest.head or target_id
+        if not dry_run and not plan.is_empty:
+            apply_plan(
+                self.root, plan, self.store, cache, reporter,
+                journal={"target": target_id, "previous": previous_id,
+                         "paths": selected},
+            )
+            self._save_cache(cache)
+        return RestoreResult(target_id, previous_id, safety_id, plan, dry_run)
+
+    def extract_head(self, reporter: Reporter | None = None) -> None:
+        """Write every file of the newest checkpoint into an empty folder (after import)."""
+        head_id = self.manifest.head
+        if head_id is None:
+            return
+        states = self.manifest.state_of(head_id)
+        plan = plan_restore(target_id=head_id, target=states, head=states, current_hashes={},
+                            current_exec={}, paths=None)
+        cache = self._cache()
+        apply_plan(self.root, plan, self.store, cache, reporter or Reporter(),
+                   journal={"target": head_id, "previous": head_id, "paths": None})
+        self._save_cache(cache)
+
+    def interrupted_restore(self) -> dict[str, object] | None:
+        """The journal of a restore that did not finish, if any."""
+        return read_journal(self.root)
+
+    # ------------------------------------------------------------ comparisons
+
+    def _version_sides(self, ref: str) -> dict[str, Side]:
+        return {
+            p: Side(s.hash, s.size, s.type == "text", s.executable, s.inodeId)
+            for p, s in self.file_states(ref).items()
+        }
+
+    def _folder_sides(self, reporter: Reporter) -> dict[str, Side]:
+        cache = self._cache()
+        scan = compute_status(self.root, self.manifest.fileMap, cache, reporter)
+        sides: dict[str, Side] = {}
+        for path, work in scan.files.items():
+            digest, is_text = work.hash, work.is_text
+            if digest is None or is_text is None:
+                digest, is_text, st = hash_file(self.root / path, reporter)
+                cache.update(path, CachedFile(st, digest, is_text))
+            entry = self.manifest.fileMap.get(path)
+            sides[path] = Side(digest, work.stat.size, is_text, work.executable,
+                               entry.inodeId if entry else None)
+        self._save_cache(cache)
+        return sides
+
+    def diff(
+        self,
+        old: str | None = "HEAD",
+        new: str | None = None,
+        paths: Sequence[str] | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[FileDiff]:
+        """Differences from version `old` to version `new`; None means the folder."""
+        reporter = Reporter(progress, cancel)
+        a = self._folder_sides(reporter) if old is None else self._version_sides(old)
+        b = self._folder_sides(reporter) if new is None else self._version_sides(new)
+        return compare_sides(a, b, None if paths is None else list(paths))
+
+    def side_bytes(self, ref: str | None, path: str, content_hash: str) -> bytes:
+        """The bytes of one diff side: from the store, or from the folder when `ref` is None."""
+        if ref is None:
+            return (self.root / path).read_bytes()
+        return self.store.read_bytes(content_hash)
+
+    def unified_diff(self, item: FileDiff, old: str | None, new: str | None) -> str:
+        old_bytes = b"" if item.old is None else self.side_bytes(
+            old, item.old_path or item.path, item.old.hash)
+        new_bytes = b"" if item.new is None else self.side_bytes(new, item.path, item.new.hash)
+        return unified_text(old_bytes, new_bytes, f"a/{item.old_path or item.path}",
+                            f"b/{item.path}")
+
+    # ------------------------------------------------------------ maintenance
+
+    def verify(
+        self, *, progress: ProgressCallback | None = None, cancel: CancelToken | None = None
+    ) -> VerifyReport:
+        return verify_container(
+            self.store.reader, self.manifest, self.store, Reporter(progress, cancel)
+        )
+
+    def gc(
+        self,
+        *,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> GcResult:
+        """Drop what no version needs and squeeze out replaced bytes."""
+        plan = plan_compaction(self.store, self.manifest)
+        if dry_run:
+            return GcResult(plan, plan.size_before, plan.size_after_estimate, dry_run=True)
+        self._require_writable()
+        size_after = write_compacted(
+            self.store, self.manifest, plan, self.container_path, Reporter(progress, cancel)
+        )
+        self._load()
+        return GcResult(plan, plan.size_before, size_after, dry_run=False)
+
+    def export_container(
+        self,
+        dest: Path,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> int:
+        """Write a standalone, compacted `.jcf` with the whole history; returns its size."""
+        if dest.resolve() == self.container_path.resolve():
+            raise InvalidArgumentError("export needs a file outside the project's .kamaros")
+        plan = plan_compaction(self.store, self.manifest)
+        return write_compacted(self.store, self.manifest, plan, dest, Reporter(progress, cancel))
+
+    def export_version(
+        self,
+        ref: str,
+        dest: Path,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> int:
+        """Write the plain files of one version to a `.zip` or an empty folder."""
+        return export_files(
+            self.store, self.file_states(ref), dest, Reporter(progress, cancel)
+        )
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    target_id: str
+    previous_id: str
+    """Restore this version to undo the restore."""
+    safety_id: str | None
+    plan: RestorePlan
+    dry_run: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "target": self.target_id,
+            "undo": self.previous_id,
+            "safetyCheckpoint": self.safety_id,
+            "dryRun": self.dry_run,
+            "written": [s.path for s in self.plan.write],
+            "removed": self.plan.remove,
+            "unchanged": self.plan.unchanged,
+        }
+
+
+@dataclass(frozen=True)
+class GcResult:
+    plan: CompactPlan
+    size_before: int
+    size_after: int
+    dry_run: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "dryRun": self.dry_run,
+            "sizeBefore": self.size_before,
+            "sizeAfter": self.size_after,
+            "dropped": self.plan.drop,
+        }

@@ -1,0 +1,184 @@
+"""Bring the folder (or some paths of it) to any checkpoint, forward or back.
+
+Only files that some checkpoint knows are ever written or removed; each file is replaced
+atomically with hash-verified bytes. A journal in `.kamaros/` names the target while the
+folder is being changed, so an interrupted restore can be reported and finished.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InvalidArgumentError
+from .fsutil import atomic_write_bytes, atomic_write_chunks, fsync_dir
+from .layout import JOURNAL_FILE
+from .manifest import FileState, now_iso
+from .progress import Reporter
+from .statcache import CachedFile, StatCache, StatInfo
+from .store import ContentStore
+
+__all__ = ["RestorePlan", "apply_plan", "clear_journal", "plan_restore", "read_journal"]
+
+
+@dataclass
+class RestorePlan:
+    target_id: str
+    write: list[FileState] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.write and not self.remove
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "target": self.target_id,
+            "write": [s.path for s in self.write],
+            "remove": self.remove,
+            "unchanged": self.unchanged,
+        }
+
+
+def _selected(path: str, selectors: list[str] | None) -> bool:
+    if selectors is None:
+        return True
+    return any(path == s or path.startswith(s + "/") for s in selectors)
+
+
+def plan_restore(
+    *,
+    target_id: str,
+    target: Mapping[str, FileState],
+    head: Mapping[str, FileState],
+    current_hashes: Mapping[str, str | None],
+    current_exec: Mapping[str, bool],
+    paths: Iterable[str] | None,
+) -> RestorePlan:
+    """What to write and remove so the selected paths equal `target`.
+
+    `head` is the newest checkpoint (which, after the safety checkpoint, holds every file
+    the folder has); only its paths may be removed, so untracked files are never touched.
+    """
+    selectors = None if paths is None else [p.strip("/") for p in paths]
+    if selectors is not None:
+        for selector in selectors:
+            known = any(_selected(p, [selector]) for p in (*target, *head))
+            if not known:
+                raise InvalidArgumentError(f"{selector} is in neither checkpoint")
+    plan = RestorePlan(target_id)
+    for path, state in sorted(target.items()):
+        if not _selected(path, selectors):
+            continue
+        if current_hashes.get(path) == state.hash and current_exec.get(path) == state.executable:
+            plan.unchanged += 1
+        else:
+            plan.write.append(state)
+    for path in sorted(head):
+        if path not in target and _selected(path, selectors) and path in current_hashes:
+            plan.remove.append(path)
+    return plan
+
+
+def apply_plan(
+    root: Path,
+    plan: RestorePlan,
+    store: ContentStore,
+    cache: StatCache,
+    reporter: Reporter,
+    *,
+    journal: Mapping[str, object],
+) -> None:
+    journal_path = root / JOURNAL_FILE
+    atomic_write_bytes(journal_path, json.dumps({**journal, "started": now_iso()}).encode())
+    total = sum(s.size for s in plan.write)
+    done = 0
+    touched_dirs: set[Path] = set()
+    for path in plan.remove:
+        reporter.check()
+        full = root / path
+        try:
+            full.unlink()
+        except FileNotFoundError:
+            pass
+        cache.remove(path)
+        touched_dirs.add(full.parent)
+    for state in plan.write:
+        reporter.check()
+        full = root / state.path
+        _clear_way(root, full)
+        mode = _mode_for(full, state.executable)
+        atomic_write_chunks(full, store.iter_content(state.hash), mode=mode,
+                            keep_existing_mode=False)
+        st = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
+        cache.update(state.path, CachedFile(st, state.hash, state.type == "text"))
+        done += state.size
+        reporter.report("Restoring files", done, total, item=state.path)
+    _prune_empty_dirs(root, touched_dirs)
+    clear_journal(root)
+
+
+def _mode_for(full: Path, executable: bool) -> int:
+    try:
+        mode = stat.S_IMODE(os.stat(full, follow_symlinks=False).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    if executable:
+        return mode | ((mode & 0o444) >> 2)
+    return mode & ~0o111
+
+
+def _clear_way(root: Path, full: Path) -> None:
+    """A restored file may need a folder where an (empty) folder or nothing is now."""
+    if full.is_dir() and not full.is_symlink():
+        if any(full.iterdir()):
+            raise InvalidArgumentError(
+                f"{full.relative_to(root)} is a folder with files that no checkpoint knows; "
+                "move it away and restore again"
+            )
+        full.rmdir()
+    parent = full.parent
+    for ancestor in [parent, *parent.parents]:
+        if ancestor == root:
+            break
+        if ancestor.exists() and not ancestor.is_dir():
+            raise InvalidArgumentError(
+                f"{ancestor.relative_to(root)} is a file that no checkpoint knows, where "
+                "a folder is needed; move it away and restore again"
+            )
+    parent.mkdir(parents=True, exist_ok=True)
+
+
+def _prune_empty_dirs(root: Path, folders: set[Path]) -> None:
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        current = folder
+        while current != root and root in current.parents:
+            try:
+                current.rmdir()
+            except OSError:
+                break
+            fsync_dir(current.parent)
+            current = current.parent
+
+
+def read_journal(root: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads((root / JOURNAL_FILE).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def clear_journal(root: Path) -> None:
+    try:
+        (root / JOURNAL_FILE).unlink()
+    except FileNotFoundError:
+        return
+    fsync_dir((root / JOURNAL_FILE).parent)
