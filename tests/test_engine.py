@@ -1,0 +1,305 @@
+"""End-to-end engine behaviour on real folders and real containers."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from kamaros_app.engine import (
+    InvalidArgumentError,
+    LockedError,
+    NotAProjectError,
+    NothingToSaveError,
+    Project,
+    ProjectExistsError,
+    ReadOnlyError,
+    VersionNotFoundError,
+    import_container,
+)
+from kamaros_app.engine.layout import CONTAINER_FILE
+
+
+def write(root: Path, rel: str, data: bytes | str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+def folder_files(root: Path) -> dict[str, bytes]:
+    out = {}
+    for path in root.rglob("*"):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(".kamaros") or not path.is_file():
+            continue
+        out[rel] = path.read_bytes()
+    return out
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    root = tmp_path / "proj"
+    root.mkdir()
+    with Project.init(root) as p:
+        yield p
+
+
+def test_init_twice_and_not_a_project(tmp_path: Path) -> None:
+    Project.init(tmp_path / "a").close()
+    with pytest.raises(ProjectExistsError):
+        Project.init(tmp_path / "a")
+    with pytest.raises(NotAProjectError):
+        Project.open(tmp_path / "elsewhere")
+
+
+def test_checkpoint_status_log_show(project: Project) -> None:
+    root = project.root
+    write(root, "story.md", "Once upon a time\r\nthere was a folder.\n")
+    write(root, "img/pic.bin", os.urandom(5000))
+    status = project.status()
+    assert status.added == ["img/pic.bin", "story.md"]
+    v1 = project.checkpoint("First draft", tag="draft")
+    assert project.status().is_clean
+    with pytest.raises(NothingToSaveError):
+        project.checkpoint("again")
+    write(root, "story.md", "Once upon a time\r\nthere was a folder with history.\n")
+    (root / "img/pic.bin").rename(root / "img/picture.bin")
+    status = project.status()
+    assert status.modified == ["story.md"]
+    assert status.renamed == [("img/pic.bin", "img/picture.bin")]
+    v2 = project.checkpoint("Second")
+    log = project.log()
+    assert [v.id for v in log] == [v2.id, v1.id]
+    assert log[1].tags == ("draft",)
+    assert (log[0].modified, log[0].renamed) == (1, 1)
+    assert [f.path for f in project.files("draft")] == ["img/pic.bin", "story.md"]
+    assert project.resolve("HEAD~1") == v1.id
+    assert project.resolve(v2.id[:6]) == v2.id
+    with pytest.raises(VersionNotFoundError):
+        project.resolve("HEAD~5")
+    # history of one file follows the rename
+    assert [v.id for v in project.log("img/picture.bin")] == [v2.id, v1.id]
+
+
+def test_restore_any_direction_with_safety_checkpoint(project: Project) -> None:
+    root = project.root
+    write(root, "a.txt", "one\n")
+    write(root, "b.txt", "bee\n")
+    v1 = project.checkpoint("v1")
+    write(root, "a.txt", "two\n")
+    (root / "b.txt").unlink()
+    write(root, "c/d.txt", "dee\n")
+    v2 = project.checkpoint("v2")
+    write(root, "Thumbs.db", "x")  # ignored by default: never touched
+    write(root, "a.txt", "unsaved edit\n")
+    result = project.restore(v1.id)
+    assert result.safety_id is not None
+    assert folder_files(root) == {"a.txt": b"one\n", "b.txt": b"bee\n",
+                                  "Thumbs.db": b"x"}
+    assert not (root / "c").exists()
+    # undo: back to the state before the restore, unsaved edit included
+    project.restore(result.previous_id)
+    assert (root / "a.txt").read_bytes() == b"unsaved edit\n"
+    assert (root / "c/d.txt").read_bytes() == b"dee\n"
+    # forward again, to v2
+    project.restore(v2.id)
+    assert (root / "a.txt").read_bytes() == b"two\n"
+    assert [v.automatic for v in project.log()][:2] == [True, True]
+
+
+def test_partial_restore(project: Project) -> None:
+    root = project.root
+    write(root, "keep.txt", "k1")
+    write(root, "dir/x.txt", "x1")
+    v1 = project.checkpoint("v1")
+    write(root, "keep.txt", "k2")
+    write(root, "dir/x.txt", "x2")
+    write(root, "dir/new.txt", "n")
+    project.checkpoint("v2")
+    project.restore(v1.id, ["dir"])
+    assert folder_files(root) == {"keep.txt": b"k2", "dir/x.txt": b"x1"}
+
+
+def test_restore_never_deletes_untracked_files(project: Project) -> None:
+    root = project.root
+    write(root, "a.txt", "a")
+    v1 = project.checkpoint("v1")
+    write(root, "later.txt", "made later, never saved")
+    project.restore(v1.id)
+    # later.txt was saved by the safety checkpoint, so it may go; undo brings it back
+    result = project.log()[0]
+    assert result.automatic
+    project.restore(result.id)
+    assert (root / "later.txt").read_bytes() == b"made later, never saved"
+
+
+def test_bytes_are_never_normalised(project: Project) -> None:
+    root = project.root
+    samples = {
+        "crlf.txt": b"a\r\nb\r\n",
+        "cr.txt": b"a\rb\r",
+        "mixed.txt": b"a\nb\r\nc\r",
+        "bom.txt": b"\xef\xbb\xbfhello\n",
+        "latin1.txt": "caf\xe9\n".encode("latin-1"),
+        "utf16.txt": "hi\n".encode("utf-16"),
+        "empty.txt": b"",
+    }
+    for name, data in samples.items():
+        write(root, name, data)
+    v1 = project.checkpoint("odd encodings")
+    for name, data in samples.items():
+        write(root, name, data + data[::-1] + b"\n")
+    project.checkpoint("changed")
+    project.restore(v1.id)
+    assert folder_files(root) == samples
+
+
+def test_text_history_uses_bounded_patch_chains(project: Project) -> None:
+    root = project.root
+    lines = [f"line {i} of a long text file\n" for i in range(2000)]
+    versions = []
+    for round_ in range(40):
+        lines[round_ * 7 % 2000] = f"edited in round {round_}\n"
+        write(root, "long.txt", "".join(lines))
+        versions.append((project.checkpoint(f"round {round_}").id, "".join(lines)))
+    names = project.store.reader.entries
+    deltas = [n for n in names if n.startswith(".store/deltas/")]
+    blobs = [n for n in names if n.startswith(".store/blobs/")]
+    assert len(deltas) >= 30 and len(blobs) >= 1
+    for version_id, text in versions:
+        assert project.read_file(version_id, "long.txt") == text.encode()
+    assert project.verify().ok
+
+
+def test_tags(project: Project) -> None:
+    write(project.root, "a", "1")
+    v1 = project.checkpoint("one")
+    project.tag(v1.id, "release")
+    assert project.resolve("release") == v1.id
+    with pytest.raises(InvalidArgumentError):
+        project.tag(v1.id, "HEAD")
+    write(project.root, "a", "2")
+    v2 = project.checkpoint("two")
+    with pytest.raises(InvalidArgumentError):
+        project.tag(v2.id, "release")
+    project.tag(v2.id, "release", force=True)
+    assert project.resolve("release") == v2.id
+    project.untag("release")
+    with pytest.raises(VersionNotFoundError):
+        project.resolve("release")
+
+
+def test_second_writer_is_locked_out(project: Project) -> None:
+    with pytest.raises(LockedError):
+        Project.open(project.root)
+    with Project.open(project.root, read_only=True) as reader:
+        with pytest.raises(ReadOnlyError):
+            reader.checkpoint("nope")
+
+
+def test_unzip_sees_exactly_the_newest_files(project: Project) -> None:
+    root = project.root
+    write(root, "a.txt", "first")
+    write(root, "bin/b.dat", os.urandom(3000))
+    project.checkpoint("one")
+    write(root, "a.txt", "second")
+    (root / "bin/b.dat").unlink()
+    write(root, "c.txt", "new")
+    project.checkpoint("two")
+    with zipfile.ZipFile(root / CONTAINER_FILE) as archive:
+        assert archive.testzip() is None
+        content = {
+            n[len("content/"):]: archive.read(n)
+            for n in archive.namelist()
+            if n.startswith("content/")
+        }
+        assert archive.namelist()[0] == "mimetype"
+    assert content == folder_files(root)
+
+
+def test_gc_keeps_every_version(project: Project) -> None:
+    root = project.root
+    history = []
+    for i in range(6):
+        write(root, "t.txt", f"text {i}\n" * 50)
+        write(root, "b.bin", os.urandom(2000) if i % 2 else b"\0" * 2000)
+        history.append((project.checkpoint(f"v{i}").id, folder_files(root)))
+    before = (root / CONTAINER_FILE).stat().st_size
+    dry = project.gc(dry_run=True)
+    assert (root / CONTAINER_FILE).stat().st_size == before
+    result = project.gc()
+    assert result.size_after < before and dry.dry_run
+    assert project.verify().ok
+    for version_id, files in history:
+        for path, data in files.items():
+            assert project.read_file(version_id, path) == data
+
+
+def test_export_and_import_round_trip(project: Project, tmp_path: Path) -> None:
+    root = project.root
+    write(root, "a.txt", "one")
+    v1 = project.checkpoint("one")
+    write(root, "a.txt", "two")
+    write(root, "sub/b.txt", "bee")
+    project.checkpoint("two", tag="final")
+    out = tmp_path / "standalone.jcf"
+    project.export_container(out)
+    with import_container(out, tmp_path / "copy") as copy:
+        assert folder_files(copy.root) == folder_files(root)
+        assert [v.id for v in copy.log()] == [v.id for v in project.log()]
+        assert copy.read_file(v1.id, "a.txt") == b"one"
+        assert copy.resolve("final") == project.resolve("final")
+        assert copy.status().is_clean
+    project.export_version(v1.id, tmp_path / "v1-files")
+    assert folder_files(tmp_path / "v1-files") == {"a.txt": b"one"}
+    project.export_version("HEAD", tmp_path / "head.zip")
+    with zipfile.ZipFile(tmp_path / "head.zip") as archive:
+        assert sorted(archive.namelist()) == ["a.txt", "sub/b.txt"]
+
+
+def test_verify_names_damage_and_other_versions_still_restore(project: Project) -> None:
+    root = project.root
+    write(root, "a.bin", b"A" * 1000 + os.urandom(1000))
+    v1 = project.checkpoint("one")
+    write(root, "a.bin", os.urandom(2000))
+    write(root, "b.txt", "bee\n")
+    v2 = project.checkpoint("two")
+    container = root / CONTAINER_FILE
+    blob = next(n for n in project.store.reader.entries if n.startswith(".store/blobs/"))
+    entry = project.store.reader.entries[blob]
+    project.close()
+    with open(container, "r+b") as handle:
+        handle.seek(entry.data_offset + entry.compressed_size // 2)
+        byte = handle.read(1)
+        handle.seek(-1, os.SEEK_CUR)
+        handle.write(bytes([byte[0] ^ 0x40]))
+    with Project.open(root) as reopened:
+        report = reopened.verify()
+        assert not report.ok
+        assert report.damaged_versions == [v1.id]
+        assert reopened.read_file(v2.id, "b.txt") == b"bee\n"
+        with pytest.raises(Exception, match="blobs|damaged|match|checksum"):
+            reopened.read_file(v1.id, "a.bin")
+
+
+def test_executable_bit_round_trips(project: Project) -> None:
+    root = project.root
+    write(root, "run.sh", "#!/bin/sh\necho hi\n")
+    (root / "run.sh").chmod(0o755)
+    v1 = project.checkpoint("exec")
+    (root / "run.sh").chmod(0o644)
+    assert project.status().modified == ["run.sh"]
+    project.checkpoint("not exec")
+    project.restore(v1.id)
+    assert os.stat(root / "run.sh").st_mode & 0o111
+
+
+def test_symlinks_are_skipped_and_reported(project: Project, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret")
+    (project.root / "link").symlink_to(outside)
+    write(project.root, "real.txt", "r")
+    status = project.status()
+    assert status.added == ["real.txt"] and "link" in status.skipped
