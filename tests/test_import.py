@@ -228,13 +228,21 @@ def test_lying_sizes_are_rejected(tmp_path: Path) -> None:
         import_container(archive, tmp_path / "dest")
 
 
-def test_zip_bomb_is_rejected(tmp_path: Path) -> None:
+def test_zip_bomb_larger_than_the_disk_is_rejected(tmp_path: Path, monkeypatch) -> None:
+    """A 200 KB file that expands to 200 MB, imported onto a disk with 100 MB free."""
     archive = tmp_path / "bomb.jcf"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
         z.writestr("manifest.json", our_manifest([]))
         z.writestr("content/zeros", b"\0" * (200 * 1024 * 1024))
     assert archive.stat().st_size < 1024 * 1024
-    with pytest.raises(HostileContainerError, match="bomb|ratio"):
+    import shutil
+
+    real = shutil.disk_usage
+    monkeypatch.setattr(
+        "kamaros_app.engine.importer.shutil.disk_usage",
+        lambda p: real(p)._replace(free=100 * 1024 * 1024),
+    )
+    with pytest.raises(HostileContainerError, match="exceeds"):
         import_container(archive, tmp_path / "dest")
     assert not (tmp_path / "dest").exists()
 
