@@ -32,7 +32,7 @@ def snapshot(root: Path) -> dict[str, str]:
     return {
         p.relative_to(root).as_posix(): hash_bytes(p.read_bytes())
         for p in root.rglob("*")
-        if p.is_file() and ".kamaros" not in p.parts
+        if p.is_file() and ".kamaros" not in p.parts and ".kamaros-tmp" not in p.name
     }
 
 

@@ -359,6 +359,8 @@ def _try_delta(
     ):
         return False
     old_text = store.read_text(old.currentHash)
+    if not _shares_most_lines(old_text, new_text):
+        return False
     patch = make_patch(new_text, old_text).encode("utf-8")
     if len(patch) > DELTA_MAX_RATIO * max(old.size, 1):
         return False
@@ -370,6 +372,17 @@ def _try_delta(
     store.index.deltas.setdefault(old.currentHash, []).append(successor.currentHash)
     new_map[path] = _with_chain(successor, old.deltaChain + 1)
     return True
+
+
+def _shares_most_lines(old_text: str, new_text: str) -> bool:
+    """Cheap O(n) test: if most old lines are gone, the patch would not pay off, and a
+    diff of two unrelated texts is the slow case of the diff algorithm."""
+    old_lines = old_text.splitlines(keepends=True)
+    if len(old_lines) < 8:
+        return True
+    kept = set(new_text.splitlines(keepends=True))
+    shared = sum(1 for line in old_lines if line in kept)
+    return shared >= DELTA_MAX_RATIO * len(old_lines)
 
 
 def _with_chain(entry: FileEntry, chain: int) -> FileEntry:

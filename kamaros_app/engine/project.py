@@ -25,7 +25,7 @@ from .errors import (
     ReadOnlyError,
     VersionNotFoundError,
 )
-from .fsutil import fsync_dir
+from .fsutil import fsync_dir, remove_stale_temp_files
 from .layout import (
     CONTAINER_FILE,
     KAMAROS_DIR,
@@ -253,6 +253,9 @@ class Project:
         self._manifest = manifest
         self._store = ContentStore(reader, manifest)
         journal = read_journal(self.root)
+        if journal is not None and not self.read_only:
+            # Only a restore writes into the folder; its half-written files are ours to drop.
+            remove_stale_temp_files(self.root)
         if journal is not None and not any("interrupted" in n for n in self.notices):
             target = str(journal.get("target", ""))[:8]
             previous = str(journal.get("previous", ""))[:8]
@@ -263,7 +266,7 @@ class Project:
 
     def _clean_leftovers(self) -> None:
         folder = self.root / KAMAROS_DIR
-        for leftover in folder.glob("*-tmp*"):
+        for leftover in [*folder.glob("*-tmp*"), *folder.glob("cache/*-tmp*")]:
             if leftover.is_file():
                 leftover.unlink(missing_ok=True)
 
