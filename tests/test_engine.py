@@ -106,7 +106,11 @@ def test_restore_any_direction_with_safety_checkpoint(project: Project) -> None:
     # forward again, to v2
     project.restore(v2.id)
     assert (root / "a.txt").read_bytes() == b"two\n"
-    assert [v.automatic for v in project.log()][:2] == [True, True]
+    log = project.log()
+    assert [v.automatic for v in log] == [False, False, False, True, False, False]
+    assert log[0].message.startswith(f"Restored to {v2.short_id}")
+    assert log[3].id == result.safety_id == result.previous_id
+    assert project.status().is_clean
 
 
 def test_partial_restore(project: Project) -> None:
@@ -127,11 +131,10 @@ def test_restore_never_deletes_untracked_files(project: Project) -> None:
     write(root, "a.txt", "a")
     v1 = project.checkpoint("v1")
     write(root, "later.txt", "made later, never saved")
-    project.restore(v1.id)
+    result = project.restore(v1.id)
     # later.txt was saved by the safety checkpoint, so it may go; undo brings it back
-    result = project.log()[0]
-    assert result.automatic
-    project.restore(result.id)
+    assert result.safety_id is not None and not (root / "later.txt").exists()
+    project.restore(result.previous_id)
     assert (root / "later.txt").read_bytes() == b"made later, never saved"
 
 

@@ -1116,3 +1116,8 @@ def test_commit_speed_with_20000_entries(tmp_path: Path) -> None:
         f"\n20,000 entries: write+commit {created:.3f} s, open {opened:.3f} s, "
         f"append commit {committed * 1000:.1f} ms"
     )
+
+
+def test_empty_deflated_entry_of_zero_bytes(tmp_path: Path) -> None:
+    path = write(tmp_path / "e.zip", build_zip([Member(b"e", b"", 8, crc=0, usize=0)]))
+    assert our_contents(path, untrusted=True) == {"e": b""}

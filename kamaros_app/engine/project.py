@@ -521,6 +521,7 @@ class Project:
             paths=selected,
         )
         previous_id = self.manifest.head or target_id
+        record_id = None
         if not dry_run and not plan.is_empty:
             apply_plan(
                 self.root, plan, self.store, cache, reporter,
@@ -528,7 +529,33 @@ class Project:
                          "paths": selected},
             )
             self._save_cache(cache)
-        return RestoreResult(target_id, previous_id, safety_id, plan, dry_run)
+            record_id = self._record_restore(target_id, plan, selected, cache, reporter)
+        return RestoreResult(target_id, previous_id, safety_id, record_id, plan, dry_run)
+
+    def _record_restore(
+        self,
+        target_id: str,
+        plan: RestorePlan,
+        selected: list[str] | None,
+        cache: StatCache,
+        reporter: Reporter,
+    ) -> str | None:
+        """Save the restored folder as a new checkpoint, so history stays one line and
+        `status` is clean afterwards (like "restore this version" in a document editor)."""
+        scan = compute_status(self.root, self.manifest.fileMap, cache, reporter)
+        if scan.status.is_clean:
+            return None
+        target = next(v for v in self.manifest.versions if v.id == target_id)
+        what = f"{len(plan.write) + len(plan.remove)} file(s) from" if selected else "to"
+        message = f"Restored {what} {target_id[:8]} ({target.message.splitlines()[0][:60]})"
+        _, result = save_checkpoint(
+            root=self.root, manifest=self.manifest, store=self.store, scan=scan, cache=cache,
+            message=message, author=self.manifest.metadata.author or _default_author(),
+            email="", reporter=reporter,
+        )
+        self._load()
+        self._save_cache(cache)
+        return result.version.id
 
     def extract_head(self, reporter: Reporter | None = None) -> None:
         """Write every file of the newest checkpoint into an empty folder (after import)."""
@@ -658,6 +685,9 @@ class RestoreResult:
     previous_id: str
     """Restore this version to undo the restore."""
     safety_id: str | None
+    """The automatic checkpoint of unsaved changes made before the restore, if any."""
+    checkpoint_id: str | None
+    """The checkpoint that records the restored folder (None when nothing changed)."""
     plan: RestorePlan
     dry_run: bool
 
@@ -666,6 +696,7 @@ class RestoreResult:
             "target": self.target_id,
             "undo": self.previous_id,
             "safetyCheckpoint": self.safety_id,
+            "checkpoint": self.checkpoint_id,
             "dryRun": self.dry_run,
             "written": [s.path for s in self.plan.write],
             "removed": self.plan.remove,
