@@ -87,7 +87,7 @@ def cmd_init(args: argparse.Namespace, bar: ProgressBar) -> int:
     folder = Path(args.C) / (args.dir or ".")
     with Project.init(folder) as project:
         print(f"Started keeping the history of {project.root}")
-        print("Save the first checkpoint with: kamaros checkpoint -m \"First version\"")
+        print('Save the first checkpoint with: kamaros checkpoint -m "First version"')
     return 0
 
 
@@ -195,18 +195,27 @@ def cmd_diff(args: argparse.Namespace, bar: ProgressBar) -> int:
             if args.stat:
                 print(f"{item.change:<9} {item.path}")
                 continue
-            if item.change == "renamed" and item.old and item.new and (
-                item.old.hash == item.new.hash
+            if (
+                item.change == "renamed"
+                and item.old
+                and item.new
+                and (item.old.hash == item.new.hash)
             ):
                 print(f"renamed {item.old_path} -> {item.path}\n")
                 continue
             if item.is_text:
                 print(project.unified_diff(item, old_id, new_id), end="")
             else:
-                before = "none" if item.old is None else (
-                    f"{_size(item.old.size)} ({item.old.hash[:12]})")
-                after = "none" if item.new is None else (
-                    f"{_size(item.new.size)} ({item.new.hash[:12]})")
+                before = (
+                    "none"
+                    if item.old is None
+                    else (f"{_size(item.old.size)} ({item.old.hash[:12]})")
+                )
+                after = (
+                    "none"
+                    if item.new is None
+                    else (f"{_size(item.new.size)} ({item.new.hash[:12]})")
+                )
                 print(f"Binary file {item.path} {item.change}: {before} -> {after}")
     return 0
 
@@ -269,13 +278,17 @@ def cmd_verify(args: argparse.Namespace, bar: ProgressBar) -> int:
         else:
             for item in report.damage:
                 print(f"damaged: {item.what}: {item.reason}")
-                print(f"         affects {len(item.versions)} checkpoint(s): "
-                      + ", ".join(v[:8] for v in item.versions[:10]))
+                print(
+                    f"         affects {len(item.versions)} checkpoint(s): "
+                    + ", ".join(v[:8] for v in item.versions[:10])
+                )
             for problem in report.problems:
                 print(f"problem: {problem}")
             if report.ok:
-                print(f"OK: {report.versions} checkpoints, {report.contents} file versions, "
-                      f"{report.entries} entries checked.")
+                print(
+                    f"OK: {report.versions} checkpoints, {report.contents} file versions, "
+                    f"{report.entries} entries checked."
+                )
         if not report.ok:
             from .engine.errors import DamagedContainerError
 
@@ -291,11 +304,15 @@ def cmd_gc(args: argparse.Namespace, bar: ProgressBar) -> int:
             _emit_json(result.to_json())
             return 0
         if args.dry_run:
-            print(f"Would drop {len(result.plan.drop)} unused entries; about "
-                  f"{_size(result.size_before)} -> {_size(result.size_after)}.")
+            print(
+                f"Would drop {len(result.plan.drop)} unused entries; about "
+                f"{_size(result.size_before)} -> {_size(result.size_after)}."
+            )
         else:
-            print(f"Cleaned up: {_size(result.size_before)} -> {_size(result.size_after)} "
-                  f"({len(result.plan.drop)} unused entries dropped).")
+            print(
+                f"Cleaned up: {_size(result.size_before)} -> {_size(result.size_after)} "
+                f"({len(result.plan.drop)} unused entries dropped)."
+            )
     return 0
 
 
@@ -310,8 +327,9 @@ def cmd_export(args: argparse.Namespace, bar: ProgressBar) -> int:
             print(f"Wrote {count} files of {project.resolve(args.version)[:8]} to {out}")
         else:
             if out.suffix.lower() != ".jcf":
-                raise InvalidArgumentError("a project file must end in .jcf "
-                                           "(use --version V for plain files)")
+                raise InvalidArgumentError(
+                    "a project file must end in .jcf (use --version V for plain files)"
+                )
             if out.exists():
                 raise InvalidArgumentError(f"{out} already exists")
             size = project.export_container(out, progress=bar)
@@ -344,14 +362,20 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kamaros",
         description="Keep a visual version history of a project folder in one .jcf file.",
     )
-    parser.add_argument("-C", metavar="DIR", default=".",
-                        help="run as if started in DIR (like git -C)")
+    parser.add_argument(
+        "-C", metavar="DIR", default=".", help="run as if started in DIR (like git -C)"
+    )
     parser.add_argument("--version", action="version", version=f"kamaros {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def add(name: str, func: Callable[[argparse.Namespace, ProgressBar], int], help_: str,
-            *, json_flag: bool = True) -> argparse.ArgumentParser:
+    def add(
+        name: str,
+        func: Callable[[argparse.Namespace, ProgressBar], int],
+        help_: str,
+        *,
+        json_flag: bool = True,
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
         p.set_defaults(func=func)
         if json_flag:
@@ -372,8 +396,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("show", cmd_show, "the files of one checkpoint")
     p.add_argument("version", help="id, id prefix, HEAD, HEAD~N or tag")
     p = add("diff", cmd_diff, "compare two checkpoints, or a checkpoint with the folder")
-    p.add_argument("refs", nargs="*", metavar="VERSION",
-                   help="none: HEAD vs folder; one: it vs folder; two: first vs second")
+    p.add_argument(
+        "refs",
+        nargs="*",
+        metavar="VERSION",
+        help="none: HEAD vs folder; one: it vs folder; two: first vs second",
+    )
     p.add_argument("--stat", action="store_true", help="only list changed files")
     p.add_argument("--paths", nargs="+", metavar="PATH", help=argparse.SUPPRESS)
     p = add("restore", cmd_restore, "bring the folder or some files to a checkpoint")
@@ -388,16 +416,18 @@ def build_parser() -> argparse.ArgumentParser:
     add("verify", cmd_verify, "check every stored byte of every checkpoint")
     p = add("gc", cmd_gc, "drop unused data and compact the history file")
     p.add_argument("--dry-run", action="store_true", help="only report what would be freed")
-    p = add("export", cmd_export, "write a standalone .jcf, or the files of one version",
-            json_flag=False)
+    p = add(
+        "export",
+        cmd_export,
+        "write a standalone .jcf, or the files of one version",
+        json_flag=False,
+    )
     p.add_argument("out", help="OUT.jcf, or with --version: OUT.zip or an empty folder")
     p.add_argument("--version", dest="version", metavar="V", help="export plain files of V")
-    p = add("import", cmd_import, "make a working folder from a standalone .jcf",
-            json_flag=False)
+    p = add("import", cmd_import, "make a working folder from a standalone .jcf", json_flag=False)
     p.add_argument("file")
     p.add_argument("dest")
-    p = add("cat", cmd_cat, "write one file of a checkpoint to standard output",
-            json_flag=False)
+    p = add("cat", cmd_cat, "write one file of a checkpoint to standard output", json_flag=False)
     p.add_argument("version")
     p.add_argument("path")
     return parser
@@ -426,8 +456,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KamarosError as exc:
         bar.finish()
         if json_mode:
-            _emit_json({"error": {"type": type(exc).__name__, "message": str(exc),
-                                  "exitCode": exc.exit_code}})
+            _emit_json(
+                {
+                    "error": {
+                        "type": type(exc).__name__,
+                        "message": str(exc),
+                        "exitCode": exc.exit_code,
+                    }
+                }
+            )
         print(f"kamaros: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -96,8 +96,7 @@ def test_restore_any_direction_with_safety_checkpoint(project: Project) -> None:
     write(root, "a.txt", "unsaved edit\n")
     result = project.restore(v1.id)
     assert result.safety_id is not None
-    assert folder_files(root) == {"a.txt": b"one\n", "b.txt": b"bee\n",
-                                  "Thumbs.db": b"x"}
+    assert folder_files(root) == {"a.txt": b"one\n", "b.txt": b"bee\n", "Thumbs.db": b"x"}
     assert not (root / "c").exists()
     # undo: back to the state before the restore, unsaved edit included
     project.restore(result.previous_id)
@@ -197,9 +196,8 @@ def test_tags(project: Project) -> None:
 def test_second_writer_is_locked_out(project: Project) -> None:
     with pytest.raises(LockedError):
         Project.open(project.root)
-    with Project.open(project.root, read_only=True) as reader:
-        with pytest.raises(ReadOnlyError):
-            reader.checkpoint("nope")
+    with Project.open(project.root, read_only=True) as reader, pytest.raises(ReadOnlyError):
+        reader.checkpoint("nope")
 
 
 def test_unzip_sees_exactly_the_newest_files(project: Project) -> None:
@@ -214,7 +212,7 @@ def test_unzip_sees_exactly_the_newest_files(project: Project) -> None:
     with zipfile.ZipFile(root / CONTAINER_FILE) as archive:
         assert archive.testzip() is None
         content = {
-            n[len("content/"):]: archive.read(n)
+            n[len("content/") :]: archive.read(n)
             for n in archive.namelist()
             if n.startswith("content/")
         }
@@ -283,7 +281,7 @@ def test_verify_names_damage_and_other_versions_still_restore(project: Project) 
         assert not report.ok
         assert report.damaged_versions == [v1.id]
         assert reopened.read_file(v2.id, "b.txt") == b"bee\n"
-        with pytest.raises(Exception, match="blobs|damaged|match|checksum"):
+        with pytest.raises(Exception, match=r"blobs|damaged|match|checksum"):
             reopened.read_file(v1.id, "a.bin")
 
 
@@ -306,3 +304,32 @@ def test_symlinks_are_skipped_and_reported(project: Project, tmp_path: Path) -> 
     write(project.root, "real.txt", "r")
     status = project.status()
     assert status.added == ["real.txt"] and "link" in status.skipped
+
+
+def test_torn_tail_is_rolled_back_and_damaged_last_commit_is_kept_aside(
+    project: Project,
+) -> None:
+    root = project.root
+    write(root, "a.txt", "one")
+    v1 = project.checkpoint("one")
+    write(root, "a.txt", "two")
+    project.checkpoint("two")
+    container = root / CONTAINER_FILE
+    good = container.read_bytes()
+    project.close()
+    # 1. a crash mid-save: junk after the last commit -> rolled back silently
+    container.write_bytes(good + os.urandom(5000))
+    with Project.open(root) as reopened:
+        assert len(reopened.manifest.versions) == 2
+        assert any("rolled back" in n for n in reopened.notices)
+    assert container.read_bytes() == good
+    # 2. bit rot in the newest central directory: opened at the commit before, bytes kept
+    damaged = bytearray(good)
+    cd = damaged.rfind(b"PK\x01\x02")
+    damaged[cd + 50] ^= 0xFF
+    container.write_bytes(bytes(damaged))
+    with Project.open(root) as reopened:
+        assert [v.id for v in reopened.manifest.versions] == [v1.id]
+        assert any("damaged" in n for n in reopened.notices)
+    kept = list((root / ".kamaros").glob("damaged-commit-*.bin"))
+    assert len(kept) == 1 and kept[0].read_bytes() == bytes(damaged)[-kept[0].stat().st_size :]

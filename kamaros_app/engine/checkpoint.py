@@ -12,8 +12,7 @@ import os
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,11 +20,11 @@ from .errors import DamagedContainerError, FileChangedError, NothingToSaveError
 from .fsutil import read_chunks
 from .hashing import ContentHasher
 from .layout import MANIFEST_ENTRY, blob_name, content_name, delta_name
-from .manifest import FileEntry, FileState, Manifest, RenameEntry, Version, now_iso
+from .manifest import ChangeType, FileEntry, FileState, Manifest, RenameEntry, Version, now_iso
 from .objects import compress_bytes, compress_chunks
 from .progress import Reporter
 from .statcache import CachedFile, StatCache, StatInfo
-from .status import TEXT_MAX_BYTES, FileScan, Status, WorkFile
+from .status import TEXT_MAX_BYTES, FileScan, Status
 from .store import ContentStore
 from .textdelta import TextSniffer, make_patch
 from .zipcontainer import ContainerWriter
@@ -42,9 +41,47 @@ DELTA_MAX_RATIO = 0.5
 """A patch larger than this fraction of its text is not worth it: store the text whole."""
 _RETRIES = 3
 _INCOMPRESSIBLE = frozenset(
-    ".png .jpg .jpeg .gif .webp .avif .heic .mp3 .m4a .aac .ogg .opus .flac .mp4 .m4v .mov "
-    ".mkv .webm .avi .zip .gz .tgz .bz2 .xz .zst .7z .rar .jcf .docx .xlsx .pptx .odt .ods "
-    ".odp .epub .jar .apk .woff .woff2".split()
+    [
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".webp",
+        ".avif",
+        ".heic",
+        ".mp3",
+        ".m4a",
+        ".aac",
+        ".ogg",
+        ".opus",
+        ".flac",
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".mkv",
+        ".webm",
+        ".avi",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".bz2",
+        ".xz",
+        ".zst",
+        ".7z",
+        ".rar",
+        ".jcf",
+        ".docx",
+        ".xlsx",
+        ".pptx",
+        ".odt",
+        ".ods",
+        ".odp",
+        ".epub",
+        ".jar",
+        ".apk",
+        ".woff",
+        ".woff2",
+    ]
 )
 
 
@@ -85,8 +122,18 @@ def save_checkpoint(
     writer = ContainerWriter.append_to(store.reader)
     try:
         new_manifest, result = _write(
-            writer, root, manifest, store, scan, cache, message, author, email, reporter,
-            automatic, tag,
+            writer,
+            root,
+            manifest,
+            store,
+            scan,
+            cache,
+            message,
+            author,
+            email,
+            reporter,
+            automatic,
+            tag,
         )
         reporter.check()
         writer.commit()
@@ -123,8 +170,9 @@ def _write(
     for old_path, new_path in status.renamed:
         entry = new_map.pop(old_path)
         new_map[new_path] = entry
-        writer.copy_entry(store.reader, store.reader.entries[content_name(old_path)],
-                          name=content_name(new_path))
+        writer.copy_entry(
+            store.reader, store.reader.entries[content_name(old_path)], name=content_name(new_path)
+        )
         writer.remove(content_name(old_path))
         changes[new_path] = _state(new_path, entry, "renamed", from_path=old_path)
         renames.append(RenameEntry(entry.inodeId, old_path, new_path, version_id, stamp))
@@ -143,8 +191,10 @@ def _write(
                 writer.remove(content_name(path))
                 changes[path] = _state(path, previous, "deleted")
             continue
-        if previous is not None and written.entry.currentHash == previous.currentHash and (
-            written.entry.executable == previous.executable
+        if (
+            previous is not None
+            and written.entry.currentHash == previous.currentHash
+            and (written.entry.executable == previous.executable)
         ):
             new_map[path] = previous  # touched but unchanged: the old entry stays valid
             cache.update(path, CachedFile(written.stat, previous.currentHash, previous.is_text))
@@ -152,8 +202,9 @@ def _write(
         new_map[path] = written.entry
         if written.text is not None:
             texts[path] = written.text
-        cache.update(path, CachedFile(written.stat, written.entry.currentHash,
-                                      written.entry.is_text))
+        cache.update(
+            path, CachedFile(written.stat, written.entry.currentHash, written.entry.is_text)
+        )
         changes[path] = _state(path, written.entry, "added" if previous is None else "modified")
 
     for path in status.deleted:
@@ -192,14 +243,14 @@ def _write(
 
 
 def _state(
-    path: str, entry: FileEntry, change: str, *, from_path: str | None = None
+    path: str, entry: FileEntry, change: ChangeType, *, from_path: str | None = None
 ) -> FileState:
     return FileState(
         path=path,
         inodeId=entry.inodeId,
         hash=entry.currentHash,
         size=entry.size,
-        changeType=change,  # type: ignore[arg-type]
+        changeType=change,
         type=entry.type,
         executable=entry.executable,
         fromPath=from_path,
@@ -229,27 +280,13 @@ def _write_file(
     full = root / path
     for _attempt in range(_RETRIES):
         before = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
-        hasher = ContentHasher()
-        sniffer = TextSniffer() if before.size <= TEXT_MAX_BYTES else None
-        keep: list[bytes] | None = [] if sniffer is not None else None
+        tee = _Tee(before.size <= TEXT_MAX_BYTES, progress, path)
         chunks = read_chunks(full)
         first = next(chunks, b"")
-        method = _choose_method(path, first)
-
-        def feed(first: bytes = first, chunks: Iterator[bytes] = chunks) -> Iterator[bytes]:
-            for chunk in _chain(first, chunks):
-                hasher.update(chunk)
-                if sniffer is not None:
-                    sniffer.feed(chunk)
-                if keep is not None:
-                    keep.append(chunk)
-                progress.advance(len(chunk), path)
-                yield chunk
-
         zip_entry = writer.add_chunks(
             content_name(path),
-            feed(),
-            method=method,
+            tee.pass_through(_chain(first, chunks)),
+            method=_choose_method(path, first),
             level=CONTENT_DEFLATE_LEVEL,
             date_time=_dos_time(before.mtime_ns),
             mode=0o755 if before.mode & 0o100 else 0o644,
@@ -257,27 +294,47 @@ def _write_file(
         )
         after = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
         if after == before and zip_entry.uncompressed_size == before.size:
-            is_text = sniffer is not None and sniffer.is_text
-            digest = hasher.hexdigest()
+            is_text = tee.is_text
             entry = FileEntry(
                 type="text" if is_text else "binary",
                 inodeId=previous.inodeId if previous else str(uuid.uuid4()),
-                currentHash=digest,
+                currentHash=tee.hasher.hexdigest(),
                 size=before.size,
                 created_at=previous.created_at if previous else stamp,
                 modified_at=stamp,
                 executable=bool(before.mode & 0o100),
-                mime=mimetypes.guess_type(path)[0] or (
-                    "text/plain" if is_text else "application/octet-stream"
-                ),
+                mime=mimetypes.guess_type(path)[0]
+                or ("text/plain" if is_text else "application/octet-stream"),
                 deltaChain=previous.deltaChain if previous else 0,
             )
-            text = None
-            if is_text and keep is not None:
-                text = b"".join(keep).decode("utf-8")
+            text = b"".join(tee.kept).decode("utf-8") if is_text else None
             return _Written(entry, before, text)
         progress.advance(-zip_entry.uncompressed_size, path)
     raise FileChangedError(f"{path} kept changing while it was being saved; try again")
+
+
+class _Tee:
+    """Hashes, sniffs and (for text) keeps the chunks flowing into the container."""
+
+    def __init__(self, may_be_text: bool, progress: _ByteCounter, path: str) -> None:
+        self.hasher = ContentHasher()
+        self.sniffer = TextSniffer() if may_be_text else None
+        self.kept: list[bytes] = []
+        self.progress = progress
+        self.path = path
+
+    @property
+    def is_text(self) -> bool:
+        return self.sniffer is not None and self.sniffer.is_text
+
+    def pass_through(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self.hasher.update(chunk)
+            if self.sniffer is not None:
+                self.sniffer.feed(chunk)
+                self.kept.append(chunk)
+            self.progress.advance(len(chunk), self.path)
+            yield chunk
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
@@ -325,8 +382,7 @@ def _store_outgoing(
             data_size = store.size_of(digest)
             writer.add_chunks(
                 blob_name(digest),
-                compress_chunks(store.iter_content(digest), size=data_size,
-                                level=BLOB_ZSTD_LEVEL),
+                compress_chunks(store.iter_content(digest), size=data_size, level=BLOB_ZSTD_LEVEL),
                 method=ZIP_STORED,
                 size_hint=data_size,
             )

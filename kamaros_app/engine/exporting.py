@@ -57,9 +57,7 @@ def export_files(
     for path, state in sorted(states.items()):
         target = dest / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_chunks(
-            target, store.iter_content(state.hash), mode=_mode(state.executable)
-        )
+        atomic_write_chunks(target, store.iter_content(state.hash), mode=_mode(state.executable))
         done += state.size
         reporter.report("Exporting", done, total, item=path)
     return len(states)

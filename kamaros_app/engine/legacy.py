@@ -22,6 +22,7 @@ from .errors import DamagedContainerError, UnsupportedFormatError
 from .hashing import ContentHasher
 from .layout import MANIFEST_ENTRY, MIMETYPE, blob_name, content_name
 from .manifest import (
+    ChangeType,
     FileEntry,
     FileState,
     Manifest,
@@ -117,8 +118,12 @@ def _parse(raw: bytes) -> tuple[dict[str, Any], list[_LegacyVersion], dict[str, 
                 tags=[t for t in tags if isinstance(t, str)] if isinstance(tags, list) else [],
             )
         )
-    refs = data.get("refs") if isinstance(data.get("refs"), dict) else {}
-    named = {k: v for k, v in refs.items() if k != "head" and isinstance(v, str)}
+    refs = data.get("refs")
+    named = (
+        {k: v for k, v in refs.items() if k != "head" and isinstance(v, str)}
+        if isinstance(refs, dict)
+        else {}
+    )
     return data, _linear_order(versions), named
 
 
@@ -240,7 +245,8 @@ def _build_manifest(
     named_refs: dict[str, str],
     contents: dict[str, _Content],
 ) -> Manifest:
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    raw_meta = data.get("metadata")
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     created = _text(meta, "created_at", "created", default=versions[0].timestamp)
     metadata = Metadata(
         author=_text(meta, "author"),
@@ -261,8 +267,12 @@ def _build_manifest(
         for path, (inode, sha, _) in v.files.items():
             c = contents[sha]
             current[path] = FileState(
-                path=path, inodeId=_uuid_for(inode), hash=c.blake3, size=c.size,
-                changeType="added", type="text" if c.is_text else "binary",
+                path=path,
+                inodeId=_uuid_for(inode),
+                hash=c.blake3,
+                size=c.size,
+                changeType="added",
+                type="text" if c.is_text else "binary",
             )
         changes: dict[str, FileState] = {}
         old_by_inode = {s.inodeId: p for p, s in previous.items()}
@@ -287,8 +297,12 @@ def _build_manifest(
                 changes[path] = _with(state, "deleted")
         ours.append(
             Version(
-                id=vid, timestamp=v.timestamp, message=v.message or "(no message)",
-                author=v.author, email=v.email, parentId=ours[-1].id if ours else None,
+                id=vid,
+                timestamp=v.timestamp,
+                message=v.message or "(no message)",
+                author=v.author,
+                email=v.email,
+                parentId=ours[-1].id if ours else None,
                 changes=changes,
             )
         )
@@ -296,8 +310,12 @@ def _build_manifest(
     stamp = now_iso()
     file_map = {
         p: FileEntry(
-            type=s.type, inodeId=s.inodeId, currentHash=s.hash, size=s.size,
-            modified_at=stamp, created_at=stamp,
+            type=s.type,
+            inodeId=s.inodeId,
+            currentHash=s.hash,
+            size=s.size,
+            modified_at=stamp,
+            created_at=stamp,
         )
         for p, s in previous.items()
     }
@@ -309,15 +327,23 @@ def _build_manifest(
         if target in new_ids:
             _add_tag(tags, name, new_ids[target])
     return Manifest(
-        metadata=metadata, fileMap=file_map, versions=tuple(ours), tags=tags,
+        metadata=metadata,
+        fileMap=file_map,
+        versions=tuple(ours),
+        tags=tags,
         renameLog=tuple(renames),
     )
 
 
-def _with(state: FileState, change: str, from_path: str | None = None) -> FileState:
+def _with(state: FileState, change: ChangeType, from_path: str | None = None) -> FileState:
     return FileState(
-        path=state.path, inodeId=state.inodeId, hash=state.hash, size=state.size,
-        changeType=change, type=state.type, executable=state.executable,  # type: ignore[arg-type]
+        path=state.path,
+        inodeId=state.inodeId,
+        hash=state.hash,
+        size=state.size,
+        changeType=change,
+        type=state.type,
+        executable=state.executable,
         fromPath=from_path,
     )
 

@@ -15,6 +15,7 @@ from .hashing import HASH_ALGORITHM
 
 __all__ = [
     "FORMAT_VERSION",
+    "ChangeType",
     "FileEntry",
     "FileState",
     "Manifest",
@@ -79,7 +80,9 @@ def validate_tag_name(name: str) -> str:
     if name.lower() == "head" or name.upper().startswith("HEAD~"):
         raise InvalidArgumentError(f"{name!r} is reserved")
     if any(ch.isspace() or ord(ch) < 32 for ch in name) or "~" in name:
-        raise InvalidArgumentError(f"tag {name!r} may not contain spaces, '~' or control characters")
+        raise InvalidArgumentError(
+            f"tag {name!r} may not contain spaces, '~' or control characters"
+        )
     return name
 
 

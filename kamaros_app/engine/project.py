@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
+import shutil
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +19,6 @@ from .. import __version__
 from .checkpoint import save_checkpoint
 from .compact import CompactPlan, plan_compaction, write_compacted
 from .diff import FileDiff, Side, compare_sides, unified_text
-from .exporting import export_files
 from .errors import (
     InvalidArgumentError,
     LockedError,
@@ -25,6 +27,7 @@ from .errors import (
     ReadOnlyError,
     VersionNotFoundError,
 )
+from .exporting import export_files
 from .fsutil import fsync_dir, remove_stale_temp_files
 from .layout import (
     CONTAINER_FILE,
@@ -42,13 +45,14 @@ from .statcache import CachedFile, StatCache
 from .status import Status, compute_status, hash_file
 from .store import ContentStore
 from .verify import VerifyReport, verify_container
-from .zipcontainer import ContainerReader, ContainerWriter
+from .zipcontainer import COMMIT_MARKER_PREFIX, ContainerReader, ContainerWriter
 
 __all__ = ["FileInfo", "GcResult", "Project", "RestoreResult", "VersionInfo"]
 
 ZIP_DEFLATED = 8
 MAX_MANIFEST_BYTES = 1 << 30
 _CACHE_KEY = "1"
+_FINISHED_COMMIT_TAIL = 22 + len(COMMIT_MARKER_PREFIX) + 32  # EOCD with a commit marker
 
 
 @dataclass(frozen=True)
@@ -121,8 +125,7 @@ class FileInfo:
 
     @classmethod
     def of(cls, state: FileState) -> FileInfo:
-        return cls(state.path, state.size, state.hash, state.type, state.executable,
-                   state.inodeId)
+        return cls(state.path, state.size, state.hash, state.type, state.executable, state.inodeId)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -233,11 +236,7 @@ class Project:
                 self.notices.append("the history file ends with an unfinished save (ignored)")
             else:
                 reader.close()
-                with open(container, "r+b") as handle:
-                    handle.truncate(reader.commit_end)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                self.notices.append("an unfinished save was rolled back; no checkpoint was lost")
+                self._roll_back_tail(container, reader.commit_end)
                 reader = ContainerReader.open(container)
         self._reader = reader
         manifest = Manifest.from_json_bytes(reader.read_entry(MANIFEST_ENTRY, MAX_MANIFEST_BYTES))
@@ -263,6 +262,35 @@ class Project:
                 f"a restore to {target} was interrupted: the folder is part old, part new. "
                 f"Restore {target} again to finish it, or restore {previous} to go back"
             )
+
+    def _roll_back_tail(self, container: Path, commit_end: int) -> None:
+        """Cut the bytes after the last good commit: an interrupted save.
+
+        If those bytes end like a finished commit, this is damage rather than a crash:
+        they are kept in a side file first, so nothing is thrown away unseen.
+        """
+        with open(container, "r+b") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            tail_end = b""
+            if size - commit_end >= _FINISHED_COMMIT_TAIL:
+                handle.seek(size - _FINISHED_COMMIT_TAIL)
+                tail_end = handle.read()
+            if tail_end[:4] == b"PK\x05\x06" and tail_end[22:].startswith(COMMIT_MARKER_PREFIX):
+                kept = container.with_name(f"damaged-commit-{int(time.time())}.bin")
+                handle.seek(commit_end)
+                with open(kept, "wb") as side:
+                    shutil.copyfileobj(handle, side)
+                    side.flush()
+                    os.fsync(side.fileno())
+                self.notices.append(
+                    "the newest save is damaged and could not be read; the project was opened "
+                    f"at the checkpoint before it, and the damaged bytes were kept in {kept}"
+                )
+            else:
+                self.notices.append("an unfinished save was rolled back; no checkpoint was lost")
+            handle.truncate(commit_end)
+            handle.flush()
+            os.fsync(handle.fileno())
 
     def _clean_leftovers(self) -> None:
         folder = self.root / KAMAROS_DIR
@@ -317,10 +345,8 @@ class Project:
     def _save_cache(self, cache: StatCache) -> None:
         if self.read_only:
             return
-        try:
+        with contextlib.suppress(OSError):  # only a cache: the next status re-reads files
             cache.save(self.root / STAT_CACHE_FILE, key=_CACHE_KEY)
-        except OSError:
-            pass  # only a cache: the next status re-reads what it must
 
     # ------------------------------------------------------------ queries
 
@@ -484,8 +510,10 @@ class Project:
         target = self.manifest.state_of(target_id)
         selected = None if paths is None else [validate_path(p.strip("/")) for p in paths]
         blocked = sorted(
-            p for p in target
-            if p not in self.manifest.fileMap and p not in scan.files
+            p
+            for p in target
+            if p not in self.manifest.fileMap
+            and p not in scan.files
             and os.path.lexists(self.root / p)
             and (selected is None or any(p == s or p.startswith(s + "/") for s in selected))
         )
@@ -498,10 +526,16 @@ class Project:
         if not scan.status.is_clean and not dry_run:
             short = target_id[:8]
             _, result = save_checkpoint(
-                root=self.root, manifest=self.manifest, store=self.store, scan=scan,
-                cache=cache, message=f"Automatic safety checkpoint before restoring {short}",
-                author=self.manifest.metadata.author or _default_author(), email="",
-                reporter=reporter, automatic=True,
+                root=self.root,
+                manifest=self.manifest,
+                store=self.store,
+                scan=scan,
+                cache=cache,
+                message=f"Automatic safety checkpoint before restoring {short}",
+                author=self.manifest.metadata.author or _default_author(),
+                email="",
+                reporter=reporter,
+                automatic=True,
             )
             safety_id = result.version.id
             self._load()
@@ -524,9 +558,12 @@ class Project:
         record_id = None
         if not dry_run and not plan.is_empty:
             apply_plan(
-                self.root, plan, self.store, cache, reporter,
-                journal={"target": target_id, "previous": previous_id,
-                         "paths": selected},
+                self.root,
+                plan,
+                self.store,
+                cache,
+                reporter,
+                journal={"target": target_id, "previous": previous_id, "paths": selected},
             )
             self._save_cache(cache)
             record_id = self._record_restore(target_id, plan, selected, cache, reporter)
@@ -549,9 +586,15 @@ class Project:
         what = f"{len(plan.write) + len(plan.remove)} file(s) from" if selected else "to"
         message = f"Restored {what} {target_id[:8]} ({target.message.splitlines()[0][:60]})"
         _, result = save_checkpoint(
-            root=self.root, manifest=self.manifest, store=self.store, scan=scan, cache=cache,
-            message=message, author=self.manifest.metadata.author or _default_author(),
-            email="", reporter=reporter,
+            root=self.root,
+            manifest=self.manifest,
+            store=self.store,
+            scan=scan,
+            cache=cache,
+            message=message,
+            author=self.manifest.metadata.author or _default_author(),
+            email="",
+            reporter=reporter,
         )
         self._load()
         self._save_cache(cache)
@@ -563,11 +606,23 @@ class Project:
         if head_id is None:
             return
         states = self.manifest.state_of(head_id)
-        plan = plan_restore(target_id=head_id, target=states, head=states, current_hashes={},
-                            current_exec={}, paths=None)
+        plan = plan_restore(
+            target_id=head_id,
+            target=states,
+            head=states,
+            current_hashes={},
+            current_exec={},
+            paths=None,
+        )
         cache = self._cache()
-        apply_plan(self.root, plan, self.store, cache, reporter or Reporter(),
-                   journal={"target": head_id, "previous": head_id, "paths": None})
+        apply_plan(
+            self.root,
+            plan,
+            self.store,
+            cache,
+            reporter or Reporter(),
+            journal={"target": head_id, "previous": head_id, "paths": None},
+        )
         self._save_cache(cache)
 
     def interrupted_restore(self) -> dict[str, object] | None:
@@ -592,8 +647,9 @@ class Project:
                 digest, is_text, st = hash_file(self.root / path, reporter)
                 cache.update(path, CachedFile(st, digest, is_text))
             entry = self.manifest.fileMap.get(path)
-            sides[path] = Side(digest, work.stat.size, is_text, work.executable,
-                               entry.inodeId if entry else None)
+            sides[path] = Side(
+                digest, work.stat.size, is_text, work.executable, entry.inodeId if entry else None
+            )
         self._save_cache(cache)
         return sides
 
@@ -619,11 +675,15 @@ class Project:
         return self.store.read_bytes(content_hash)
 
     def unified_diff(self, item: FileDiff, old: str | None, new: str | None) -> str:
-        old_bytes = b"" if item.old is None else self.side_bytes(
-            old, item.old_path or item.path, item.old.hash)
+        old_bytes = (
+            b""
+            if item.old is None
+            else self.side_bytes(old, item.old_path or item.path, item.old.hash)
+        )
         new_bytes = b"" if item.new is None else self.side_bytes(new, item.path, item.new.hash)
-        return unified_text(old_bytes, new_bytes, f"a/{item.old_path or item.path}",
-                            f"b/{item.path}")
+        return unified_text(
+            old_bytes, new_bytes, f"a/{item.old_path or item.path}", f"b/{item.path}"
+        )
 
     # ------------------------------------------------------------ maintenance
 
@@ -674,9 +734,7 @@ class Project:
         cancel: CancelToken | None = None,
     ) -> int:
         """Write the plain files of one version to a `.zip` or an empty folder."""
-        return export_files(
-            self.store, self.file_states(ref), dest, Reporter(progress, cancel)
-        )
+        return export_files(self.store, self.file_states(ref), dest, Reporter(progress, cancel))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ folder is being changed, so an interrupted restore can be reported and finished.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -102,10 +103,8 @@ def apply_plan(
     for path in plan.remove:
         reporter.check()
         full = root / path
-        try:
+        with contextlib.suppress(FileNotFoundError):
             full.unlink()
-        except FileNotFoundError:
-            pass
         cache.remove(path)
         touched_dirs.add(full.parent)
     for state in plan.write:
@@ -113,8 +112,9 @@ def apply_plan(
         full = root / state.path
         _clear_way(root, full)
         mode = _mode_for(full, state.executable)
-        atomic_write_chunks(full, store.iter_content(state.hash), mode=mode,
-                            keep_existing_mode=False)
+        atomic_write_chunks(
+            full, store.iter_content(state.hash), mode=mode, keep_existing_mode=False
+        )
         st = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
         cache.update(state.path, CachedFile(st, state.hash, state.type == "text"))
         done += state.size

@@ -112,7 +112,8 @@ def compute_status(
     deleted_sizes = {file_map[p].size for p in deleted}
     # A new file can only be a rename of a deleted one of the same size: hash only those.
     to_hash.extend(
-        p for p, f in files.items()
+        p
+        for p, f in files.items()
         if f.hash is None and p not in file_map and f.stat.size in deleted_sizes
     )
     total = sum(files[p].stat.size for p in to_hash)
@@ -133,8 +134,10 @@ def compute_status(
         known = file_map.get(path)
         if known is None:
             added.append(path)
-        elif work.hash is None or work.hash != known.currentHash or (
-            work.executable != known.executable
+        elif (
+            work.hash is None
+            or work.hash != known.currentHash
+            or (work.executable != known.executable)
         ):
             modified.append(path)
     renamed = _pair_renames(added, deleted, files, file_map)

@@ -100,13 +100,9 @@ def verify_container(
         reporter.report("Checking versions", number, len(hashes), unit="contents")
     for digest, reason in bad.items():
         affected = [
-            version.id
-            for version, state in states
-            if any(s.hash == digest for s in state.values())
+            version.id for version, state in states if any(s.hash == digest for s in state.values())
         ]
-        paths = sorted(
-            {s.path for _, state in states for s in state.values() if s.hash == digest}
-        )
+        paths = sorted({s.path for _, state in states for s in state.values() if s.hash == digest})
         report.damage.append(
             Damage(f"content {digest[:16]} ({', '.join(paths[:3])})", reason, affected)
         )
