@@ -79,6 +79,9 @@ def import_container(
     """Create `dest` (new or empty) with the files of the newest version and all history."""
     reporter = Reporter(progress, cancel)
     dest = dest.absolute()
+    if _is_leftover_of_failed_import(dest):
+        Project._acquire(dest).release()  # raises LockedError if that import still runs
+        shutil.rmtree(dest / KAMAROS_DIR)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise ProjectExistsError(f"{dest} must be a new or empty folder")
     if not source.is_file():
@@ -116,6 +119,15 @@ def import_container(
         project.close()
         raise
     return project
+
+
+def _is_leftover_of_failed_import(dest: Path) -> bool:
+    """A folder holding only a `.kamaros/` without a container: an import killed early."""
+    try:
+        names = [p.name for p in dest.iterdir()]
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return names == [KAMAROS_DIR] and not (dest / CONTAINER_FILE).exists()
 
 
 def _copy_verified(reader: ContainerReader, dest: Path, reporter: Reporter) -> None:

@@ -207,6 +207,12 @@ class Project:
         project = cls(root, read_only=read_only, lock=lock)
         try:
             project._load()
+            journal = read_journal(root)
+            if journal is not None and journal.get("kind") == "import" and not project.read_only:
+                # An import was cut off while writing files: nothing of the person's is in
+                # the folder yet, so finishing it is always safe.
+                project.extract_head()
+                project.notices.append("an interrupted import was finished")
         except BaseException:
             project.close()
             raise
@@ -621,7 +627,7 @@ class Project:
             self.store,
             cache,
             reporter or Reporter(),
-            journal={"target": head_id, "previous": head_id, "paths": None},
+            journal={"target": head_id, "previous": head_id, "paths": None, "kind": "import"},
         )
         self._save_cache(cache)
 
