@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from kamaros_app.engine import fsutil
 from kamaros_app.engine.errors import DiskFullError, InvalidArgumentError
 from kamaros_app.engine.fsutil import (
     atomic_write_bytes,
@@ -106,7 +105,7 @@ def test_disk_full_maps_to_disk_full_error(tmp_path: Path, monkeypatch: pytest.M
     def no_space(fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(fsutil.os, "fsync", no_space)
+    monkeypatch.setattr("kamaros_app.engine.fsutil.os.fsync", no_space)
     with pytest.raises(DiskFullError):
         atomic_write_bytes(dest, b"x" * 100_000)
     monkeypatch.undo()
@@ -122,7 +121,7 @@ def test_other_os_errors_propagate_and_clean_up(
     def broken_replace(src: object, dst: object) -> None:
         raise OSError(errno.EIO, "I/O error")
 
-    monkeypatch.setattr(fsutil.os, "replace", broken_replace)
+    monkeypatch.setattr("kamaros_app.engine.fsutil.os.replace", broken_replace)
     with pytest.raises(OSError) as info:
         atomic_write_bytes(dest, b"data")
     assert not isinstance(info.value, DiskFullError)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from kamaros_app.engine import statcache
 from kamaros_app.engine.hashing import hash_bytes
 from kamaros_app.engine.statcache import (
     TIMESTAMP_GRANULARITY_NS,
@@ -35,7 +34,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
-    monkeypatch.setattr(statcache.time, "time_ns", fake)
+    monkeypatch.setattr("kamaros_app.engine.statcache.time.time_ns", fake)
     return fake
 
 

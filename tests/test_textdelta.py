@@ -255,3 +255,13 @@ def test_sniffer_agrees_with_strict_decode(data: bytes, size: int) -> None:
     else:
         expected = b"\x00" not in data
     assert sniffer.is_text == expected == is_text(data)
+
+
+def test_many_distinct_lines() -> None:
+    # Over 55,296 distinct lines: line ids run through the surrogate code points.
+    a = "".join(f"line {i}\n" for i in range(70_000))
+    b = a.replace("line 60000\n", "changed\n").replace("line 100\n", "")
+    patch = make_patch(a, b)
+    assert len(patch) < 500
+    assert apply_patch(a, patch) == b
+    assert apply_patch(b, make_patch(b, a)) == a

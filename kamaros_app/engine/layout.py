@@ -26,7 +26,7 @@ KAMAROS_DIR = ".kamaros"
 CONTAINER_FILE = Path(KAMAROS_DIR) / "project.jcf"
 LOCK_FILE = Path(KAMAROS_DIR) / "lock"
 JOURNAL_FILE = Path(KAMAROS_DIR) / "restore-in-progress.json"
-STAT_CACHE_FILE = Path(KAMAROS_DIR) / "cache" / "stat-cache.json"
+STAT_CACHE_FILE = Path(KAMAROS_DIR) / "cache" / "stat-cache.bin"
 
 MANIFEST_ENTRY = "manifest.json"
 CONTENT_PREFIX = "content/"
