@@ -333,3 +333,87 @@ def test_torn_tail_is_rolled_back_and_damaged_last_commit_is_kept_aside(
         assert any("damaged" in n for n in reopened.notices)
     kept = list((root / ".kamaros").glob("damaged-commit-*.bin"))
     assert len(kept) == 1 and kept[0].read_bytes() == bytes(damaged)[-kept[0].stat().st_size :]
+
+
+def test_cancel_token_leaves_the_project_as_it_was(project: Project) -> None:
+    from kamaros_app.engine import CancelledError, CancelToken
+
+    root = project.root
+    write(root, "a.txt", "a")
+    project.checkpoint("one")
+    for n in range(20):
+        write(root, f"big{n}.bin", os.urandom(1_000_000))
+    container = root / CONTAINER_FILE
+    before = container.read_bytes()
+    token = CancelToken()
+    seen = []
+
+    def on_progress(progress) -> None:
+        seen.append(progress)
+        if len(seen) == 5:
+            token.cancel()
+
+    with pytest.raises(CancelledError):
+        project.checkpoint("two", progress=on_progress, cancel=token)
+    assert container.read_bytes() == before
+    assert len(project.log()) == 1
+    assert project.verify().ok
+    assert len(project.status().added) == 20
+
+
+def test_kamarosignore_and_defaults(project: Project) -> None:
+    root = project.root
+    write(root, ".kamarosignore", "renders/\n*.log\n!keep.log\n")
+    write(root, "renders/frame1.png", b"\x89PNG")
+    write(root, "debug.log", "noise")
+    write(root, "keep.log", "wanted")
+    write(root, ".DS_Store", b"\0")
+    write(root, "~$report.docx", b"lock")
+    write(root, "chapter.md", "text")
+    assert project.status().added == [".kamarosignore", "chapter.md", "keep.log"]
+
+
+def _mount_tmpfs(where: Path, size: str) -> bool:
+    import subprocess
+
+    where.mkdir()
+    if os.geteuid() != 0:
+        return False
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+        capture_output=True,
+    )
+    return result.returncode == 0
+
+
+def test_disk_full_fails_cleanly_and_keeps_everything(tmp_path: Path) -> None:
+    import subprocess
+
+    from kamaros_app.engine import DiskFullError
+
+    mount = tmp_path / "small"
+    if not _mount_tmpfs(mount, "3m"):
+        pytest.skip("needs root and tmpfs to make a really full disk")
+    try:
+        root = mount / "proj"
+        root.mkdir()
+        with Project.init(root) as project:
+            write(root, "a.txt", "first")
+            v1 = project.checkpoint("one")
+            container = root / CONTAINER_FILE
+            before = container.read_bytes()
+            write(root, "huge.bin", os.urandom(1_200_000))  # the folder fits, the save not
+            with pytest.raises(DiskFullError):
+                write(root, "huge2.bin", os.urandom(1_200_000))
+                project.checkpoint("too big")
+            assert container.read_bytes() == before
+            assert [v.id for v in project.log()] == [v1.id]
+            assert project.verify().ok
+            leftovers = [p.name for p in (root / ".kamaros").iterdir() if "tmp" in p.name]
+            assert leftovers == []
+            (root / "huge2.bin").unlink(missing_ok=True)
+            (root / "huge.bin").unlink()
+            write(root, "a.txt", "second")
+            project.checkpoint("fits again")
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
