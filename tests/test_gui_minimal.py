@@ -19,6 +19,7 @@ from kamaros_app.engine import Project
 from kamaros_app.ui import snapshot
 from kamaros_app.ui.history_model import relative_time
 from kamaros_app.ui.main_window import MainWindow
+from kamaros_app.ui.snapshot import Snapshot, status_text
 
 LOAD_TIMEOUT_MS = 30_000
 
@@ -62,7 +63,7 @@ def test_window_lists_checkpoints_newest_first(
     assert model.index(0, 2).data() == "just now"
     assert model.index(0, 3).data() == "with-picture"
     assert model.index(0, 4).data() == "1 added"
-    assert window.status_label.text() == ("1 file changed since the last checkpoint (1 changed).")
+    assert window.status_label.text() == "1 file edited since the last checkpoint."
     assert window.title_label.text() == "project"
     assert window.stack.currentWidget() is window.view
 
@@ -191,7 +192,7 @@ def test_window_opens_the_demo_project(qtbot: QtBot, window: MainWindow) -> None
         window.open_demo()
     assert window.root == default_demo_path().resolve()
     assert window.model.rowCount() == 4
-    assert window.status_label.text().startswith("1 file changed since the last checkpoint")
+    assert window.status_label.text() == "1 file edited since the last checkpoint."
 
 
 def test_smoke_test_flag_starts_and_quits(tmp_path: Path) -> None:
@@ -216,3 +217,17 @@ def test_relative_time() -> None:
     assert relative_time(now - timedelta(days=1, hours=2), now) == "yesterday"
     assert relative_time(now - timedelta(days=6), now) == "6 days ago"
     assert relative_time(now - timedelta(days=90), now).endswith("2026")
+
+
+def test_status_text() -> None:
+    def text(versions: int, added: int = 0, edited: int = 0, deleted: int = 0) -> str:
+        snap = Snapshot(Path("p"), [object()] * versions, added, edited, deleted, 0)  # type: ignore[list-item]
+        return status_text(snap)
+
+    assert text(1) == "No changes since the last checkpoint."
+    assert text(1, added=2) == "2 files added since the last checkpoint."
+    assert text(1, added=1, edited=2) == (
+        "3 files changed since the last checkpoint: 1 added, 2 edited."
+    )
+    assert text(0) == "No checkpoints yet. Add some files to the folder, then Save Checkpoint."
+    assert text(0, added=1) == "No checkpoints yet: 1 file to save."

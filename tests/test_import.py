@@ -31,10 +31,12 @@ FILES_V3 = {  # main.js moved, logo deleted
     "src/app.js": FILES_V2["src/main.js"],
     "config.json": b'{"a": 2}\n',
 }
-INODES = {"src/main.js": "550e8400-e29b-41d4-a716-446655440000", "src/app.js":
-          "550e8400-e29b-41d4-a716-446655440000",
-          "assets/logo.png": "660e8400-e29b-41d4-a716-446655440001",
-          "config.json": "770e8400-e29b-41d4-a716-446655440002"}
+INODES = {
+    "src/main.js": "550e8400-e29b-41d4-a716-446655440000",
+    "src/app.js": "550e8400-e29b-41d4-a716-446655440000",
+    "assets/logo.png": "660e8400-e29b-41d4-a716-446655440001",
+    "config.json": "770e8400-e29b-41d4-a716-446655440002",
+}
 
 
 def sha(data: bytes) -> str:
@@ -46,31 +48,62 @@ def kamaros_manifest(deleted_logo: bool = True) -> dict:
     parent = None
     for n, files in enumerate([FILES_V1, FILES_V2, FILES_V3], 1):
         states = {
-            path: {"inodeId": INODES[path], "hash": sha(data),
-                   "contentRef": f".store/blobs/{sha(data)}"}
+            path: {
+                "inodeId": INODES[path],
+                "hash": sha(data),
+                "contentRef": f".store/blobs/{sha(data)}",
+            }
             for path, data in files.items()
         }
         if n == 3 and deleted_logo:
             logo = FILES_V1["assets/logo.png"]
-            states["assets/logo.png"] = {"inodeId": INODES["assets/logo.png"], "hash": sha(logo),
-                                         "contentRef": f".store/blobs/{sha(logo)}",
-                                         "deleted": True}
+            states["assets/logo.png"] = {
+                "inodeId": INODES["assets/logo.png"],
+                "hash": sha(logo),
+                "contentRef": f".store/blobs/{sha(logo)}",
+                "deleted": True,
+            }
         vid = f"v{n}-abc{n}"
-        history.append({"id": vid, "timestamp": f"2025-01-1{n}T10:00:00Z",
-                        "message": f"version {n}", "author": "Jan", "parentId": parent,
-                        "fileStates": states})
+        history.append(
+            {
+                "id": vid,
+                "timestamp": f"2025-01-1{n}T10:00:00Z",
+                "message": f"version {n}",
+                "author": "Jan",
+                "parentId": parent,
+                "fileStates": states,
+            }
+        )
         parent = vid
     return {
         "formatVersion": "1.0.0",
-        "metadata": {"name": "demo", "description": "d", "created": "2025-01-11T10:00:00Z",
-                     "lastModified": "2025-01-13T10:00:00Z", "author": "Jan"},
-        "fileMap": {p: {"inodeId": INODES[p], "type": "text", "currentHash": sha(d),
-                        "created": "2025-01-11T10:00:00Z", "modified": "2025-01-13T10:00:00Z"}
-                    for p, d in FILES_V3.items()},
+        "metadata": {
+            "name": "demo",
+            "description": "d",
+            "created": "2025-01-11T10:00:00Z",
+            "lastModified": "2025-01-13T10:00:00Z",
+            "author": "Jan",
+        },
+        "fileMap": {
+            p: {
+                "inodeId": INODES[p],
+                "type": "text",
+                "currentHash": sha(d),
+                "created": "2025-01-11T10:00:00Z",
+                "modified": "2025-01-13T10:00:00Z",
+            }
+            for p, d in FILES_V3.items()
+        },
         "versionHistory": history,
         "refs": {"head": parent, "stable": "v2-abc2"},
-        "renameLog": [{"from": "src/main.js", "to": "src/app.js",
-                       "timestamp": "2025-01-13T10:00:00Z", "versionId": "v3-abc3"}],
+        "renameLog": [
+            {
+                "from": "src/main.js",
+                "to": "src/app.js",
+                "timestamp": "2025-01-13T10:00:00Z",
+                "versionId": "v3-abc3",
+            }
+        ],
     }
 
 
@@ -82,10 +115,12 @@ def build_export_archive(path: Path) -> None:
     """`.store/manifest.json`, `.store/blobs/<sha256>`, `.store/deltas/*.patch`, content/**,
     no mimetype, every entry deflated, dated 1980."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+
         def put(name: str, data: bytes) -> None:
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, data)
+
         put(".store/manifest.json", json.dumps(kamaros_manifest()).encode())
         for digest, data in all_blobs().items():
             put(f".store/blobs/{digest}", data)
@@ -123,7 +158,10 @@ def test_import_original_kamaros_archives(tmp_path: Path, builder) -> None:
         assert log[2].renamed == 1 and log[2].deleted == 1
         assert project.resolve("stable") == log[1].id
         assert [v.message for v in project.log("src/app.js")] == [
-            "version 3", "version 2", "version 1"]
+            "version 3",
+            "version 2",
+            "version 1",
+        ]
         assert project.verify().ok
         assert project.status().is_clean
 
@@ -163,13 +201,27 @@ def zip_with(path: Path, entries: list[tuple[str, bytes]]) -> None:
 
 
 def our_manifest(paths: list[str]) -> bytes:
-    return json.dumps({"formatVersion": "2.0.0", "hashAlgorithm": "blake3",
-                       "metadata": {"created_at": "x", "last_modified": "x"},
-                       "fileMap": {}, "versionHistory": [], "refs": {"head": ""}}).encode()
+    return json.dumps(
+        {
+            "formatVersion": "2.0.0",
+            "hashAlgorithm": "blake3",
+            "metadata": {"created_at": "x", "last_modified": "x"},
+            "fileMap": {},
+            "versionHistory": [],
+            "refs": {"head": ""},
+        }
+    ).encode()
 
 
-HOSTILE_NAMES = ["../escape.txt", "/etc/evil", "C:\\evil.txt", "content/a\\..\\..\\b",
-                 "content/nul\x00byte", "content/../../x", "C:relative"]
+HOSTILE_NAMES = [
+    "../escape.txt",
+    "/etc/evil",
+    "C:\\evil.txt",
+    "content/a\\..\\..\\b",
+    "content/nul\x00byte",
+    "content/../../x",
+    "C:relative",
+]
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
@@ -254,8 +306,9 @@ def test_garbage_and_unknown_versions(tmp_path: Path) -> None:
         import_container(junk, tmp_path / "d1")
     newer = tmp_path / "newer.jcf"
     with zipfile.ZipFile(newer, "w") as z:
-        z.writestr("manifest.json", json.dumps({"formatVersion": "9.0.0",
-                                                "hashAlgorithm": "blake3"}))
+        z.writestr(
+            "manifest.json", json.dumps({"formatVersion": "9.0.0", "hashAlgorithm": "blake3"})
+        )
     with pytest.raises(UnsupportedFormatError):
         import_container(newer, tmp_path / "d2")
     bad_json = tmp_path / "badjson.jcf"
@@ -269,9 +322,14 @@ def test_manifest_paths_cannot_escape(tmp_path: Path) -> None:
     """A well-formed ZIP whose manifest names a path outside the folder."""
     archive = tmp_path / "escape.jcf"
     manifest = json.loads(our_manifest([]))
-    manifest["fileMap"] = {"../../outside.txt": {"type": "text", "inodeId":
-                           "550e8400-e29b-41d4-a716-446655440000", "currentHash": "0" * 64,
-                           "size": 1}}
+    manifest["fileMap"] = {
+        "../../outside.txt": {
+            "type": "text",
+            "inodeId": "550e8400-e29b-41d4-a716-446655440000",
+            "currentHash": "0" * 64,
+            "size": 1,
+        }
+    }
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("manifest.json", json.dumps(manifest))
     before = snapshot_tree(tmp_path)

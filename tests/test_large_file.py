@@ -15,13 +15,15 @@ MEMORY_LIMIT_MB = 200
 
 def run_measured(args: list[str], cwd: Path) -> float:
     """Run `kamaros ARGS` in a fresh process; return its peak RSS in MB."""
+    # VmHWM is this process's own peak; ru_maxrss would carry over the parent's peak.
     wrapper = (
-        "import resource, runpy, sys\n"
+        "import runpy, sys\n"
         "sys.argv = ['kamaros', *sys.argv[1:]]\n"
         "try:\n"
         "    runpy.run_module('kamaros_app', run_name='__main__')\n"
         "finally:\n"
-        "    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+        "    print('PEAK', hwm.split()[1], file=sys.stderr)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", wrapper, "-q", *args],

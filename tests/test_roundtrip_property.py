@@ -16,8 +16,9 @@ from kamaros_app.engine import NothingToSaveError, Project
 PATHS = ["a.txt", "b.bin", "dir/c.txt", "dir/sub/d.md", "é-nfc.txt", "dir/ü.bin", "e f.txt"]
 
 text_lines = st.lists(
-    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-             max_size=30).map(lambda s: s.replace("\r", "").replace("\n", "")),
+    st.text(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30
+    ).map(lambda s: s.replace("\r", "").replace("\n", "")),
     max_size=40,
 )
 line_end = st.sampled_from(["\n", "\r\n", "\r", ""])

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs everything, then runs every check CI runs, stopping at the first failure:
+# ruff (lint + format), mypy, import-linter, pytest (offscreen Qt).
+# Extra arguments go to pytest:  ./scripts/test.sh -k gui -x
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+
+kamaros_ensure_packages "${KAMAROS_RUN_PACKAGES[@]}" "${KAMAROS_TEST_PACKAGES[@]}"
+kamaros_ensure_uv
+kamaros_sync
+
+export QT_QPA_PLATFORM=offscreen
+run() { "$UV" run --no-sync "$@"; }
+step() {
+    local name="$1" start=$SECONDS
+    shift
+    kamaros_say "$name"
+    if ! "$@"; then
+        printf '\nFAILED: %s\n' "$name" >&2
+        exit 1
+    fi
+    echo "($name: $((SECONDS - start)) s)"
+}
+
+step "ruff check" run ruff check .
+step "ruff format --check" run ruff format --check .
+step "mypy" run mypy
+step "import-linter" run lint-imports
+
+kamaros_say "pytest"
+set +e
+run pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+    echo "FAILED: pytest collected no tests (exit code 5)." >&2
+    exit 1
+fi
+exit "$status"
