@@ -417,3 +417,31 @@ def test_disk_full_fails_cleanly_and_keeps_everything(tmp_path: Path) -> None:
             project.checkpoint("fits again")
     finally:
         subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_newer_format_version_opens_read_only(project: Project) -> None:
+    import json
+
+    from kamaros_app.engine.zipcontainer import DEFLATED, ContainerReader, ContainerWriter
+
+    write(project.root, "a.txt", "a")
+    project.checkpoint("one")
+    root = project.root
+    project.close()
+    with ContainerReader.open(root / CONTAINER_FILE) as reader:
+        manifest = json.loads(reader.read_entry("manifest.json", 1 << 20))
+        manifest["formatVersion"] = "2.7.0"
+        manifest["someFutureField"] = {"x": 1}
+        writer = ContainerWriter.append_to(reader)
+        writer.add_bytes("manifest.json", json.dumps(manifest).encode(), method=DEFLATED)
+        writer.commit()
+        writer.close()
+    with Project.open(root) as reopened:
+        assert reopened.read_only
+        assert any("newer Kamaros" in n and "2.7.0" in n for n in reopened.notices)
+        assert reopened.read_file("HEAD", "a.txt") == b"a"
+        with pytest.raises(ReadOnlyError):
+            reopened.checkpoint("must not write")
+    # and a second writer is not locked out by the read-only window
+    with Project.open(root):
+        pass
