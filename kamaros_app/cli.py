@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
-from .engine import (
-    KamarosError,
-    Progress,
-    Project,
-    import_container,
-)
-from .engine.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from .engine import Progress, Project
 
 __all__ = ["main"]
 
@@ -76,15 +73,38 @@ def _size(n: int) -> str:
 # ---------------------------------------------------------------- commands
 
 
+def _base(args: argparse.Namespace) -> Path:
+    """The folder relative paths are taken from: `-C DIR`, like git."""
+    return Path(os.path.abspath(args.C))
+
+
+def _project_paths(project: Project, args: argparse.Namespace, paths: list[str]) -> list[str]:
+    """Paths typed relative to where the command runs, made relative to the project."""
+    from .engine.errors import InvalidArgumentError
+
+    out = []
+    for path in paths:
+        full = os.path.normpath(os.path.join(_base(args), path))
+        rel = os.path.relpath(full, project.root)
+        if rel == ".." or rel.startswith("../") or os.path.isabs(rel):
+            raise InvalidArgumentError(f"{path} is outside the project {project.root}")
+        out.append(Path(rel).as_posix())
+    return out
+
+
 def _open(args: argparse.Namespace, *, read_only: bool = False) -> Project:
-    project = Project.open(Path(args.C), read_only=read_only)
+    from .engine import Project
+
+    project = Project.open(_base(args), read_only=read_only)
     for notice in project.notices:
         print(f"kamaros: note: {notice}", file=sys.stderr)
     return project
 
 
 def cmd_init(args: argparse.Namespace, bar: ProgressBar) -> int:
-    folder = Path(args.C) / (args.dir or ".")
+    from .engine import Project
+
+    folder = _base(args) / (args.dir or ".")
     with Project.init(folder) as project:
         print(f"Started keeping the history of {project.root}")
         print('Save the first checkpoint with: kamaros checkpoint -m "First version"')
@@ -99,8 +119,15 @@ def cmd_status(args: argparse.Namespace, bar: ProgressBar) -> int:
             _emit_json({"head": project.manifest.head, **status.to_json()})
             return 0
         if project.manifest.head is None:
-            print("No checkpoints yet.")
-        if status.is_clean:
+            print(
+                "No checkpoints yet."
+                + (
+                    " These files would be saved:"
+                    if status.total
+                    else " Add files to the folder, then save a checkpoint."
+                )
+            )
+        elif status.is_clean:
             print("Nothing changed since the last checkpoint.")
         for path in status.added:
             print(f"added:    {path}")
@@ -133,10 +160,15 @@ def cmd_checkpoint(args: argparse.Namespace, bar: ProgressBar) -> int:
 
 
 def cmd_log(args: argparse.Namespace, bar: ProgressBar) -> int:
-    path = args.path[0] if args.path else None
-    if args.path and len(args.path) > 1:
-        raise InvalidArgumentError("log follows one file at a time")
+    from .engine.errors import InvalidArgumentError
+
+    wanted = [*args.path, *args.rest]
+    if len(wanted) > 1:
+        raise InvalidArgumentError("log follows one file or folder at a time")
+    if args.max_count is not None and args.max_count < 1:
+        raise InvalidArgumentError("-n needs a number of at least 1")
     with _open(args, read_only=True) as project:
+        path = _project_paths(project, args, wanted)[0] if wanted else None
         versions = project.log(path)
         if args.max_count is not None:
             versions = versions[: args.max_count]
@@ -177,6 +209,8 @@ def cmd_show(args: argparse.Namespace, bar: ProgressBar) -> int:
 
 
 def cmd_diff(args: argparse.Namespace, bar: ProgressBar) -> int:
+    from .engine.errors import InvalidArgumentError
+
     refs = list(args.refs)
     if len(refs) > 2:
         raise InvalidArgumentError("diff compares at most two checkpoints")
@@ -186,7 +220,8 @@ def cmd_diff(args: argparse.Namespace, bar: ProgressBar) -> int:
         if project.manifest.head is None:
             raise InvalidArgumentError("there are no checkpoints to compare with yet")
         old_id, new_id = project.resolve(old), None if new is None else project.resolve(new)
-        items = project.diff(old_id, new_id, args.paths or None, progress=bar)
+        paths = _project_paths(project, args, args.rest) if args.rest else None
+        items = project.diff(old_id, new_id, paths, progress=bar)
         bar.finish()
         if args.json:
             _emit_json([d.to_json() for d in items])
@@ -203,7 +238,10 @@ def cmd_diff(args: argparse.Namespace, bar: ProgressBar) -> int:
             ):
                 print(f"renamed {item.old_path} -> {item.path}\n")
                 continue
-            if item.is_text:
+            if item.is_text and item.old and item.new and item.old.hash == item.new.hash:
+                mode = "executable" if item.new.executable else "not executable"
+                print(f"{item.path}: now {mode}\n")
+            elif item.is_text:
                 print(project.unified_diff(item, old_id, new_id), end="")
             else:
                 before = (
@@ -221,16 +259,27 @@ def cmd_diff(args: argparse.Namespace, bar: ProgressBar) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, bar: ProgressBar) -> int:
-    with _open(args) as project:
-        result = project.restore(
-            args.version, args.paths or None, dry_run=args.dry_run, progress=bar
-        )
+    with _open(args, read_only=args.dry_run) as project:
+        wanted = [*args.paths, *args.rest]
+        paths = _project_paths(project, args, wanted) if wanted else None
+        try:
+            result = project.restore(args.version, paths, dry_run=args.dry_run, progress=bar)
+        except KeyboardInterrupt:
+            journal = project.interrupted_restore()
+            if journal:
+                target = str(journal.get("target", ""))[:8]
+                previous = str(journal.get("previous", ""))[:8]
+                raise _Interrupted(
+                    f"cancelled part-way: some files are from {target}, others as before. "
+                    f"Run 'kamaros restore {target}' to finish or 'kamaros restore {previous}' "
+                    "to go back"
+                ) from None
+            raise
         bar.finish()
         if args.json:
             _emit_json(result.to_json())
             return 0
         plan = result.plan
-        verb = "Would restore" if args.dry_run else "Restored"
         short = result.target_id[:8]
         if plan.is_empty:
             print(f"The folder already matches {short}; nothing to do.")
@@ -239,19 +288,41 @@ def cmd_restore(args: argparse.Namespace, bar: ProgressBar) -> int:
             print(f"write:  {state.path}")
         for path in plan.remove:
             print(f"remove: {path}")
-        print(f"{verb} {len(plan.write)} files and removed {len(plan.remove)} from {short}.")
+        files = f"{len(plan.write)} {_plural(len(plan.write), 'file')}"
+        removed = f"{len(plan.remove)} {_plural(len(plan.remove), 'file')}"
+        if args.dry_run:
+            print(f"Would write {files} and remove {removed} to match {short}.")
+            return 0
+        print(f"Restored {short}: wrote {files}, removed {removed}.")
         if result.safety_id:
             print(f"Your unsaved changes were saved first as checkpoint {result.safety_id[:8]}.")
-        if not args.dry_run:
+        if result.checkpoint_id:
+            print(f"The restored folder is saved as checkpoint {result.checkpoint_id[:8]}.")
+        if result.previous_id:
             print(f"To undo: kamaros restore {result.previous_id[:8]}")
     return 0
 
 
+def _plural(count: int, word: str) -> str:
+    return word if count == 1 else word + "s"
+
+
+class _Interrupted(Exception):
+    """Ctrl+C with something specific to say."""
+
+
 def cmd_tag(args: argparse.Namespace, bar: ProgressBar) -> int:
+    from .engine.errors import InvalidArgumentError
+
     if args.delete:
+        if args.version or args.name:
+            raise InvalidArgumentError("use either 'tag -d NAME' or 'tag VERSION NAME'")
         with _open(args) as project:
             project.untag(args.delete)
-            print(f"Removed tag {args.delete}")
+            if args.json:
+                _emit_json({"deleted": args.delete})
+            else:
+                print(f"Removed tag {args.delete}")
         return 0
     if not args.version:
         with _open(args, read_only=True) as project:
@@ -265,7 +336,10 @@ def cmd_tag(args: argparse.Namespace, bar: ProgressBar) -> int:
         raise InvalidArgumentError("usage: kamaros tag VERSION NAME")
     with _open(args) as project:
         vid = project.tag(args.version, args.name, force=args.force)
-        print(f"Tagged {vid[:8]} as {args.name}")
+        if args.json:
+            _emit_json({"tag": args.name, "version": vid})
+        else:
+            print(f"Tagged {vid[:8]} as {args.name}")
     return 0
 
 
@@ -292,6 +366,8 @@ def cmd_verify(args: argparse.Namespace, bar: ProgressBar) -> int:
         if not report.ok:
             from .engine.errors import DamagedContainerError
 
+            if not args.json:
+                print("The history has damage; undamaged checkpoints can still be restored.")
             return DamagedContainerError.exit_code
     return 0
 
@@ -317,9 +393,9 @@ def cmd_gc(args: argparse.Namespace, bar: ProgressBar) -> int:
 
 
 def cmd_export(args: argparse.Namespace, bar: ProgressBar) -> int:
-    out = Path(args.out)
-    if not out.is_absolute():
-        out = Path(os.getcwd()) / out
+    from .engine.errors import InvalidArgumentError, ProjectExistsError
+
+    out = _base(args) / args.out
     with _open(args, read_only=True) as project:
         if args.version:
             count = project.export_version(args.version, out, progress=bar)
@@ -331,7 +407,7 @@ def cmd_export(args: argparse.Namespace, bar: ProgressBar) -> int:
                     "a project file must end in .jcf (use --version V for plain files)"
                 )
             if out.exists():
-                raise InvalidArgumentError(f"{out} already exists")
+                raise ProjectExistsError(f"{out} already exists")
             size = project.export_container(out, progress=bar)
             bar.finish()
             print(f"Wrote {out} ({_size(size)}, {len(project.manifest.versions)} checkpoints)")
@@ -339,8 +415,11 @@ def cmd_export(args: argparse.Namespace, bar: ProgressBar) -> int:
 
 
 def cmd_import(args: argparse.Namespace, bar: ProgressBar) -> int:
-    base = Path(args.C)
-    with import_container(base / args.file, base / args.dest, progress=bar) as project:
+    from .engine import import_container
+
+    base = _base(args)
+    dest = Path(os.path.normpath(base / args.dest))
+    with import_container(base / args.file, dest, progress=bar) as project:
         bar.finish()
         print(f"Imported {len(project.manifest.versions)} checkpoints into {project.root}")
     return 0
@@ -392,7 +471,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", help="author email (default: $KAMAROS_EMAIL)")
     p = add("log", cmd_log, "list checkpoints, newest first")
     p.add_argument("-n", "--max-count", type=int, help="show at most N checkpoints")
-    p.add_argument("path", nargs="*", help="only checkpoints that changed this file")
+    p.add_argument(
+        "path",
+        nargs="*",
+        help="only checkpoints that changed this file or folder "
+        "(following renames); also accepted after --",
+    )
     p = add("show", cmd_show, "the files of one checkpoint")
     p.add_argument("version", help="id, id prefix, HEAD, HEAD~N or tag")
     p = add("diff", cmd_diff, "compare two checkpoints, or a checkpoint with the folder")
@@ -403,7 +487,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="none: HEAD vs folder; one: it vs folder; two: first vs second",
     )
     p.add_argument("--stat", action="store_true", help="only list changed files")
-    p.add_argument("--paths", nargs="+", metavar="PATH", help=argparse.SUPPRESS)
     p = add("restore", cmd_restore, "bring the folder or some files to a checkpoint")
     p.add_argument("version")
     p.add_argument("paths", nargs="*", metavar="PATH", help="only these files or folders")
@@ -433,46 +516,63 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _split_paths(argv: list[str]) -> list[str]:
-    """`diff A B -- PATHS` and `log -- PATH`: turn the part after `--` into options."""
+def _split_at_double_dash(argv: list[str]) -> tuple[list[str], list[str]]:
+    """`diff A B -- PATHS`: everything after the first `--` is a path, never an option."""
     if "--" not in argv:
-        return argv
+        return argv, []
     cut = argv.index("--")
-    head, tail = argv[:cut], argv[cut + 1 :]
-    if "diff" in head and tail:
-        return [*head, "--paths", *tail]
-    return [*head, *tail]
+    return argv[:cut], argv[cut + 1 :]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list = _split_paths(list(sys.argv[1:] if argv is None else argv))
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # even while the engine is still being imported
+        print("kamaros: cancelled; nothing was changed", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    head, rest = _split_at_double_dash(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser()
-    args = parser.parse_args(args_list)
+    args = parser.parse_args(head)
+    args.rest = rest
+    if rest and args.command not in ("diff", "log", "restore"):
+        parser.error(f"'{args.command}' takes no paths after --")
     json_mode = bool(getattr(args, "json", False))
-    bar = ProgressBar(sys.stderr, enabled=not args.quiet and not json_mode)
+    bar = ProgressBar(sys.stderr, enabled=not getattr(args, "quiet", False) and not json_mode)
+
+    def fail(kind: str, message: str, code: int) -> int:
+        bar.finish()
+        if json_mode:
+            _emit_json({"error": {"type": kind, "message": message, "exitCode": code}})
+        print(f"kamaros: {message}", file=sys.stderr)
+        return code
+
+    from .engine import KamarosError
+    from .engine.errors import CancelledError, DiskFullError
+
     try:
         code: int = args.func(args, bar)
         return code
     except KamarosError as exc:
-        bar.finish()
-        if json_mode:
-            _emit_json(
-                {
-                    "error": {
-                        "type": type(exc).__name__,
-                        "message": str(exc),
-                        "exitCode": exc.exit_code,
-                    }
-                }
-            )
-        print(f"kamaros: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return fail(type(exc).__name__, str(exc), exc.exit_code)
+    except _Interrupted as exc:
+        return fail("CancelledError", str(exc), CancelledError.exit_code)
     except KeyboardInterrupt:
-        bar.finish()
-        print("kamaros: cancelled; nothing was changed", file=sys.stderr)
-        return 130
+        return fail("CancelledError", "cancelled; nothing was changed", CancelledError.exit_code)
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return fail(
+                "DiskFullError", f"the disk is full: {exc.filename or ''}", DiskFullError.exit_code
+            )
+        where = f": {exc.filename}" if exc.filename else ""
+        return fail("OSError", f"{exc.strerror or exc}{where}", 1)
 
 
 if __name__ == "__main__":

@@ -445,3 +445,70 @@ def test_newer_format_version_opens_read_only(project: Project) -> None:
     # and a second writer is not locked out by the read-only window
     with Project.open(root):
         pass
+
+
+def test_verify_reports_a_damaged_newest_save(project: Project) -> None:
+    root = project.root
+    write(root, "a.txt", "one")
+    project.checkpoint("one")
+    write(root, "a.txt", "two")
+    project.checkpoint("two")
+    project.close()
+    container = root / CONTAINER_FILE
+    data = bytearray(container.read_bytes())
+    data[data.rfind(b"PK\x01\x02") + 50] ^= 0xFF
+    container.write_bytes(bytes(data))
+    with Project.open(root, read_only=True) as reader:
+        assert any("damaged" in n for n in reader.notices)
+        report = reader.verify()
+        assert not report.ok and "damaged save" in report.problems[0]
+
+
+def test_diff_keeps_lone_cr_inside_lines(project: Project) -> None:
+    write(project.root, "cr.txt", b"a\rb\nc\n")
+    project.checkpoint("one")
+    write(project.root, "cr.txt", b"a\rb\nC\n")
+    [item] = project.diff("HEAD", None)
+    text = project.unified_diff(item, "HEAD", None)
+    assert "-a\rb\n" not in text and "-c\n+C\n" in text
+    assert "No newline" not in text
+
+
+def test_tag_names_that_look_like_ids_are_refused(project: Project) -> None:
+    write(project.root, "a", "1")
+    project.checkpoint("one")
+    with pytest.raises(InvalidArgumentError, match="looks like a checkpoint id"):
+        project.tag("HEAD", "beef")
+    project.tag("HEAD", "beef-2")
+
+
+def test_restore_file_and_folder_swap_places(project: Project) -> None:
+    root = project.root
+    write(root, "thing", "a file")
+    v1 = project.checkpoint("file")
+    (root / "thing").unlink()
+    write(root, "thing/inner/deep.txt", "now a folder")
+    v2 = project.checkpoint("folder")
+    result = project.restore(v1.id)
+    assert (root / "thing").read_bytes() == b"a file"
+    project.restore(v2.id)
+    assert (root / "thing/inner/deep.txt").read_bytes() == b"now a folder"
+    project.restore(result.previous_id)
+    assert (root / "thing/inner/deep.txt").is_file()
+
+
+def test_dry_run_matches_the_real_restore(project: Project) -> None:
+    root = project.root
+    write(root, "a.txt", "a")
+    v1 = project.checkpoint("one")
+    write(root, "b.txt", "b")
+    project.checkpoint("two")
+    write(root, "unsaved.txt", "u")
+    dry = project.restore(v1.id, dry_run=True)
+    assert dry.previous_id is None  # the undo point would be the safety checkpoint
+    real = project.restore(v1.id)
+    assert (dry.plan.remove, [s.path for s in dry.plan.write]) == (
+        real.plan.remove,
+        [s.path for s in real.plan.write],
+    )
+    assert real.plan.remove == ["b.txt", "unsaved.txt"]

@@ -14,6 +14,7 @@ import pytest
 from kamaros_app.engine import (
     ContainerError,
     DamagedContainerError,
+    DiskFullError,
     HostileContainerError,
     UnsupportedFormatError,
     import_container,
@@ -294,7 +295,7 @@ def test_zip_bomb_larger_than_the_disk_is_rejected(tmp_path: Path, monkeypatch) 
         "kamaros_app.engine.importer.shutil.disk_usage",
         lambda p: real(p)._replace(free=100 * 1024 * 1024),
     )
-    with pytest.raises(HostileContainerError, match="exceeds"):
+    with pytest.raises(DiskFullError, match="unpacks to"):
         import_container(archive, tmp_path / "dest")
     assert not (tmp_path / "dest").exists()
 

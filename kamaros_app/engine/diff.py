@@ -87,10 +87,19 @@ def compare_sides(
     return diffs
 
 
+def _lines(text: str) -> list[str]:
+    """Split after each "\\n" only: a lone CR or form feed stays inside its line."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
 def unified_text(old: bytes, new: bytes, old_label: str, new_label: str) -> str:
     """A unified diff of two texts; line endings are shown as they are, never normalised."""
-    a = old.decode("utf-8", "replace").splitlines(keepends=True)
-    b = new.decode("utf-8", "replace").splitlines(keepends=True)
+    a = _lines(old.decode("utf-8", "replace"))
+    b = _lines(new.decode("utf-8", "replace"))
     lines = difflib.unified_diff(a, b, old_label, new_label, n=3)
     out = []
     for line in lines:

@@ -10,6 +10,7 @@ from pathlib import Path
 from .compact import plan_compaction, write_compacted
 from .errors import (
     DamagedContainerError,
+    DiskFullError,
     HostileContainerError,
     InvalidArgumentError,
     ProjectExistsError,
@@ -22,18 +23,28 @@ from .progress import CancelToken, ProgressCallback, Reporter
 from .project import Project
 from .store import ContentStore
 from .verify import verify_container
-from .zipcontainer import ContainerReader, Limits
+from .zipcontainer import ContainerReader
 
 __all__ = ["detect_kind", "import_container", "open_standalone"]
 
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 
 
-def _limits_for(dest: Path) -> Limits:
+def _free_space(dest: Path) -> int:
     probe = dest
     while not probe.exists():
         probe = probe.parent
-    return Limits(max_total_uncompressed=shutil.disk_usage(probe).free)
+    return shutil.disk_usage(probe).free
+
+
+def _check_room(reader: ContainerReader, dest: Path) -> None:
+    """The unpacked size must fit on the disk (a zip bomb never gets to write)."""
+    needed = sum(e.uncompressed_size for e in reader.entries.values())
+    free = _free_space(dest)
+    if needed > free:
+        raise DiskFullError(
+            f"this file unpacks to {needed:,} bytes but only {free:,} are free at {dest}"
+        )
 
 
 def detect_kind(reader: ContainerReader) -> tuple[str, str]:
@@ -55,7 +66,7 @@ def detect_kind(reader: ContainerReader) -> tuple[str, str]:
 
 def open_standalone(path: Path) -> tuple[ContainerReader, Manifest, ContentStore]:
     """Open a `.jcf` from elsewhere for reading, with every safety check on."""
-    reader = ContainerReader.open(path, untrusted=True, limits=_limits_for(path))
+    reader = ContainerReader.open(path, untrusted=True)
     try:
         kind, _ = detect_kind(reader)
         if kind != "jcf2":
@@ -86,9 +97,10 @@ def import_container(
         raise ProjectExistsError(f"{dest} must be a new or empty folder")
     if not source.is_file():
         raise InvalidArgumentError(f"{source} is not a file")
-    reader = ContainerReader.open(source, untrusted=True, limits=_limits_for(dest))
+    reader = ContainerReader.open(source, untrusted=True)
     created = not dest.exists()
     try:
+        _check_room(reader, dest)
         kind, manifest_entry = detect_kind(reader)
         dest.mkdir(parents=True, exist_ok=True)
         (dest / KAMAROS_DIR).mkdir(exist_ok=True)

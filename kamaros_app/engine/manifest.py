@@ -79,6 +79,8 @@ def validate_tag_name(name: str) -> str:
         raise InvalidArgumentError("a tag name needs 1 to 100 characters")
     if name.lower() == "head" or name.upper().startswith("HEAD~"):
         raise InvalidArgumentError(f"{name!r} is reserved")
+    if re.fullmatch(r"[0-9a-fA-F]{4,}", name):
+        raise InvalidArgumentError(f"{name!r} looks like a checkpoint id; pick another name")
     if any(ch.isspace() or ord(ch) < 32 for ch in name) or "~" in name:
         raise InvalidArgumentError(
             f"tag {name!r} may not contain spaces, '~' or control characters"

@@ -20,6 +20,7 @@ from .checkpoint import save_checkpoint
 from .compact import CompactPlan, plan_compaction, write_compacted
 from .diff import FileDiff, Side, compare_sides, unified_text
 from .errors import (
+    CancelledError,
     InvalidArgumentError,
     LockedError,
     NotAProjectError,
@@ -37,22 +38,29 @@ from .layout import (
     MIMETYPE,
     STAT_CACHE_FILE,
 )
-from .manifest import FileState, Manifest, Version, parse_iso, validate_path, validate_tag_name
+from .manifest import FileState, Manifest, Version, parse_iso, validate_tag_name
 from .progress import CancelToken, ProgressCallback, Reporter
 from .refs import resolve_ref
-from .restore import RestorePlan, apply_plan, plan_restore, read_journal
+from .restore import (
+    RestorePlan,
+    apply_plan,
+    check_conflicts,
+    plan_restore,
+    read_journal,
+    user_path,
+    user_paths,
+)
 from .statcache import CachedFile, StatCache
 from .status import Status, compute_status, hash_file
 from .store import ContentStore
-from .verify import VerifyReport, verify_container
-from .zipcontainer import COMMIT_MARKER_PREFIX, ContainerReader, ContainerWriter
+from .verify import VerifyReport, tail_looks_finished, verify_container
+from .zipcontainer import ContainerReader, ContainerWriter
 
 __all__ = ["FileInfo", "GcResult", "Project", "RestoreResult", "VersionInfo"]
 
 ZIP_DEFLATED = 8
 MAX_MANIFEST_BYTES = 1 << 30
 _CACHE_KEY = "1"
-_FINISHED_COMMIT_TAIL = 22 + len(COMMIT_MARKER_PREFIX) + 32  # EOCD with a commit marker
 
 
 @dataclass(frozen=True)
@@ -239,7 +247,13 @@ class Project:
         reader = ContainerReader.open(container)
         if reader.torn_tail:
             if self.read_only:
-                self.notices.append("the history file ends with an unfinished save (ignored)")
+                if tail_looks_finished(container, reader.commit_end):
+                    self.notices.append(
+                        "the newest save is damaged and cannot be read: showing the checkpoint "
+                        "before it (run 'kamaros verify')"
+                    )
+                else:
+                    self.notices.append("the history file ends with an unfinished save (ignored)")
             else:
                 reader.close()
                 self._roll_back_tail(container, reader.commit_end)
@@ -275,13 +289,9 @@ class Project:
         If those bytes end like a finished commit, this is damage rather than a crash:
         they are kept in a side file first, so nothing is thrown away unseen.
         """
+        damaged = tail_looks_finished(container, commit_end)
         with open(container, "r+b") as handle:
-            size = handle.seek(0, os.SEEK_END)
-            tail_end = b""
-            if size - commit_end >= _FINISHED_COMMIT_TAIL:
-                handle.seek(size - _FINISHED_COMMIT_TAIL)
-                tail_end = handle.read()
-            if tail_end[:4] == b"PK\x05\x06" and tail_end[22:].startswith(COMMIT_MARKER_PREFIX):
+            if damaged:
                 kept = container.with_name(f"damaged-commit-{int(time.time())}.bin")
                 handle.seek(commit_end)
                 with open(kept, "wb") as side:
@@ -372,12 +382,28 @@ class Project:
     def log(self, path: str | None = None) -> list[VersionInfo]:
         """Checkpoints, newest first; with `path`, only those that changed that file,
         following it back through renames."""
-        manifest = self.manifest
         if path is None:
-            chosen = list(manifest.versions)
-        else:
-            chosen = [v for v, _ in self._file_history(validate_path(path.strip("/")))]
+            return [VersionInfo.of(v, self.tags_of(v.id)) for v in reversed(self.manifest.versions)]
+        chosen = self._path_history(user_path(path))
         return [VersionInfo.of(v, self.tags_of(v.id)) for v in reversed(chosen)]
+
+    def _path_history(self, path: str) -> list[Version]:
+        """Versions that changed a file (following its renames) or anything in a folder."""
+        try:
+            return [v for v, _ in self._file_history(path)]
+        except InvalidArgumentError:
+            prefix = path + "/"
+            touched = [
+                v
+                for v in self.manifest.versions
+                if any(
+                    p.startswith(prefix) or (s.fromPath or "").startswith(prefix)
+                    for p, s in v.changes.items()
+                )
+            ]
+            if not touched:
+                raise
+            return touched
 
     def _file_history(self, path: str) -> list[tuple[Version, FileState]]:
         inode = None
@@ -505,39 +531,27 @@ class Project:
     ) -> RestoreResult:
         """Make the folder (or `paths` in it) equal checkpoint `ref`.
 
-        Unsaved changes are first saved as an automatic checkpoint, so restoring
-        `result.previous_id` afterwards undoes the restore.
+        Unsaved changes are first saved as an automatic checkpoint, and the restored folder
+        is recorded as a new checkpoint, so restoring `result.previous_id` undoes it.
         """
-        self._require_writable()
+        if not dry_run:
+            self._require_writable()
         target_id = self.resolve(ref)
         reporter = Reporter(progress, cancel)
         cache = self._cache()
         scan = compute_status(self.root, self.manifest.fileMap, cache, reporter)
         target = self.manifest.state_of(target_id)
-        selected = None if paths is None else [validate_path(p.strip("/")) for p in paths]
-        blocked = sorted(
-            p
-            for p in target
-            if p not in self.manifest.fileMap
-            and p not in scan.files
-            and os.path.lexists(self.root / p)
-            and (selected is None or any(p == s or p.startswith(s + "/") for s in selected))
-        )
-        if blocked:
-            raise InvalidArgumentError(
-                "these files are not tracked (ignored or unreadable) and would be overwritten: "
-                + ", ".join(blocked[:5])
-            )
+        selected = user_paths(paths)
+        unsaved = not scan.status.is_clean
         safety_id = None
-        if not scan.status.is_clean and not dry_run:
-            short = target_id[:8]
+        if unsaved and not dry_run:
             _, result = save_checkpoint(
                 root=self.root,
                 manifest=self.manifest,
                 store=self.store,
                 scan=scan,
                 cache=cache,
-                message=f"Automatic safety checkpoint before restoring {short}",
+                message=f"Automatic safety checkpoint before restoring {target_id[:8]}",
                 author=self.manifest.metadata.author or _default_author(),
                 email="",
                 reporter=reporter,
@@ -547,30 +561,41 @@ class Project:
             self._load()
             self._save_cache(cache)
             scan = compute_status(self.root, self.manifest.fileMap, cache, reporter)
-        head = self.manifest.state_of(self.manifest.head) if self.manifest.head else {}
-        current = {p: w.hash for p, w in scan.files.items()}
-        for path, entry in self.manifest.fileMap.items():
-            if path in scan.files and current[path] is None:
-                current[path] = entry.currentHash if scan.status.is_clean else None
+        # Every file now in the folder is (or, in a dry run, would be) in the newest
+        # checkpoint, so each may be replaced or removed; ignored files never are.
+        current: dict[str, str | None] = {}
+        for path, work in scan.files.items():
+            entry = self.manifest.fileMap.get(path)
+            known = entry.currentHash if entry and path not in scan.status.modified else None
+            current[path] = work.hash or known
         plan = plan_restore(
             target_id=target_id,
             target=target,
-            head=head,
+            head=current,
             current_hashes=current,
             current_exec={p: w.executable for p, w in scan.files.items()},
             paths=selected,
         )
-        previous_id = self.manifest.head or target_id
+        check_conflicts(self.root, plan, set(scan.files))
+        previous_id = None if dry_run and unsaved else (self.manifest.head or target_id)
         record_id = None
         if not dry_run and not plan.is_empty:
-            apply_plan(
-                self.root,
-                plan,
-                self.store,
-                cache,
-                reporter,
-                journal={"target": target_id, "previous": previous_id, "paths": selected},
-            )
+            assert previous_id is not None
+            try:
+                apply_plan(
+                    self.root,
+                    plan,
+                    self.store,
+                    cache,
+                    reporter,
+                    journal={"target": target_id, "previous": previous_id, "paths": selected},
+                )
+            except CancelledError:
+                raise CancelledError(
+                    f"restore cancelled part-way: some files are from {target_id[:8]}, others "
+                    f"as before; restore {target_id[:8]} to finish or {previous_id[:8]} to "
+                    "go back"
+                ) from None
             self._save_cache(cache)
             record_id = self._record_restore(target_id, plan, selected, cache, reporter)
         return RestoreResult(target_id, previous_id, safety_id, record_id, plan, dry_run)
@@ -589,8 +614,11 @@ class Project:
         if scan.status.is_clean:
             return None
         target = next(v for v in self.manifest.versions if v.id == target_id)
-        what = f"{len(plan.write) + len(plan.remove)} file(s) from" if selected else "to"
-        message = f"Restored {what} {target_id[:8]} ({target.message.splitlines()[0][:60]})"
+        count = len(plan.write) + len(plan.remove)
+        what = f"{count} file{'s' if count != 1 else ''} from" if selected else "to"
+        title = (target.message.splitlines() or [""])[0]
+        title = title if len(title) <= 60 else title[:59].rsplit(" ", 1)[0] + "…"
+        message = f"Restored {what} {target_id[:8]}: “{title}”"
         _, result = save_checkpoint(
             root=self.root,
             manifest=self.manifest,
@@ -672,7 +700,7 @@ class Project:
         reporter = Reporter(progress, cancel)
         a = self._folder_sides(reporter) if old is None else self._version_sides(old)
         b = self._folder_sides(reporter) if new is None else self._version_sides(new)
-        return compare_sides(a, b, None if paths is None else list(paths))
+        return compare_sides(a, b, user_paths(paths))
 
     def side_bytes(self, ref: str | None, path: str, content_hash: str) -> bytes:
         """The bytes of one diff side: from the store, or from the folder when `ref` is None."""
@@ -746,8 +774,9 @@ class Project:
 @dataclass(frozen=True)
 class RestoreResult:
     target_id: str
-    previous_id: str
-    """Restore this version to undo the restore."""
+    previous_id: str | None
+    """Restore this version to undo the restore (None in a dry run with unsaved changes:
+    the undo point would be the safety checkpoint, not yet made)."""
     safety_id: str | None
     """The automatic checkpoint of unsaved changes made before the restore, if any."""
     checkpoint_id: str | None

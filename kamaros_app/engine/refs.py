@@ -40,4 +40,8 @@ def resolve_ref(manifest: Manifest, ref: str) -> str:
             raise VersionNotFoundError(
                 f"{ref!r} matches {len(matches)} checkpoints; give more characters"
             )
+    if 0 < len(lowered) < _MIN_PREFIX and all(c in "0123456789abcdef" for c in lowered):
+        raise VersionNotFoundError(
+            f"no tag called {ref!r}; an id prefix needs at least {_MIN_PREFIX} characters"
+        )
     raise VersionNotFoundError(f"no checkpoint or tag called {ref!r}")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import posixpath
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,34 @@ from .progress import Reporter
 from .statcache import CachedFile, StatCache, StatInfo
 from .store import ContentStore
 
-__all__ = ["RestorePlan", "apply_plan", "clear_journal", "plan_restore", "read_journal"]
+__all__ = [
+    "RestorePlan",
+    "apply_plan",
+    "check_conflicts",
+    "clear_journal",
+    "plan_restore",
+    "read_journal",
+    "user_path",
+    "user_paths",
+]
+
+
+def user_path(path: str) -> str:
+    """A path typed by a person, relative to the project root, cleaned ("./a//b" -> "a/b")."""
+    cleaned = posixpath.normpath(path.replace("\\", "/")) if path.strip() else ""
+    if not cleaned:
+        raise InvalidArgumentError("an empty path was given")
+    if cleaned.startswith("/") or cleaned == ".." or cleaned.startswith("../"):
+        raise InvalidArgumentError(f"{path} is outside the project folder")
+    return cleaned
+
+
+def user_paths(paths: Iterable[str] | None) -> list[str] | None:
+    """Several typed paths; None (or ".") means the whole project."""
+    if paths is None:
+        return None
+    cleaned = [user_path(p) for p in paths]
+    return None if not cleaned or "." in cleaned else cleaned
 
 
 @dataclass
@@ -56,15 +84,15 @@ def plan_restore(
     *,
     target_id: str,
     target: Mapping[str, FileState],
-    head: Mapping[str, FileState],
+    head: Collection[str],
     current_hashes: Mapping[str, str | None],
     current_exec: Mapping[str, bool],
     paths: Iterable[str] | None,
 ) -> RestorePlan:
     """What to write and remove so the selected paths equal `target`.
 
-    `head` is the newest checkpoint (which, after the safety checkpoint, holds every file
-    the folder has); only its paths may be removed, so untracked files are never touched.
+    `head` lists the tracked files now in the folder (after the safety checkpoint: all of
+    them but ignored ones); only those may be removed, so ignored files are never touched.
     """
     selectors = None if paths is None else [p.strip("/") for p in paths]
     if selectors is not None:
@@ -81,9 +109,44 @@ def plan_restore(
         else:
             plan.write.append(state)
     for path in sorted(head):
-        if path not in target and _selected(path, selectors) and path in current_hashes:
+        if path not in target and _selected(path, selectors):
             plan.remove.append(path)
     return plan
+
+
+def check_conflicts(root: Path, plan: RestorePlan, tracked: set[str]) -> None:
+    """Refuse, before touching anything, to overwrite what Kamaros does not track.
+
+    A restored file may need the place of a folder, or a folder the place of a file; that is
+    fine when everything in the way is tracked and about to be removed by the plan.
+    """
+    removing = set(plan.remove)
+    blocked: list[str] = []
+    for state in plan.write:
+        parts = state.path.split("/")
+        for depth in range(1, len(parts)):
+            ancestor = "/".join(parts[:depth])
+            full = root / ancestor
+            if os.path.lexists(full) and (full.is_symlink() or not full.is_dir()):
+                if ancestor not in removing:
+                    blocked.append(ancestor)
+                break
+        full = root / state.path
+        if not os.path.lexists(full):
+            continue
+        if full.is_dir() and not full.is_symlink():
+            for inner in full.rglob("*"):
+                rel = inner.relative_to(root).as_posix()
+                if (inner.is_symlink() or not inner.is_dir()) and rel not in removing:
+                    blocked.append(rel)
+        elif state.path not in tracked:
+            blocked.append(state.path)
+    if blocked:
+        shown = ", ".join(sorted(set(blocked))[:5])
+        raise InvalidArgumentError(
+            f"the restore would overwrite files Kamaros does not keep (ignored or links): "
+            f"{shown}; move them away and try again"
+        )
 
 
 def apply_plan(
@@ -107,6 +170,7 @@ def apply_plan(
             full.unlink()
         cache.remove(path)
         touched_dirs.add(full.parent)
+    _prune_empty_dirs(root, touched_dirs)  # a removed folder may be where a file goes
     for state in plan.write:
         reporter.check()
         full = root / state.path
@@ -119,7 +183,6 @@ def apply_plan(
         cache.update(state.path, CachedFile(st, state.hash, state.type == "text"))
         done += state.size
         reporter.report("Restoring files", done, total, item=state.path)
-    _prune_empty_dirs(root, touched_dirs)
     clear_journal(root)
 
 
@@ -138,11 +201,10 @@ def _mode_for(full: Path, executable: bool) -> int:
 def _clear_way(root: Path, full: Path) -> None:
     """A restored file may need a folder where an (empty) folder or nothing is now."""
     if full.is_dir() and not full.is_symlink():
-        if any(full.iterdir()):
-            raise InvalidArgumentError(
-                f"{full.relative_to(root)} is a folder with files that no checkpoint knows; "
-                "move it away and restore again"
-            )
+        # Only empty folders can be in the way here (check_conflicts saw to the rest).
+        for folder in sorted(full.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+            if folder.is_dir() and not folder.is_symlink():
+                folder.rmdir()
         full.rmdir()
     parent = full.parent
     for ancestor in [parent, *parent.parents]:

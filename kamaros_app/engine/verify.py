@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .errors import DamagedContainerError
 from .layout import CONTENT_PREFIX, content_name
 from .manifest import Manifest
 from .progress import Reporter
 from .store import ContentStore, content_sizes
-from .zipcontainer import ContainerReader
+from .zipcontainer import COMMIT_MARKER_PREFIX, ContainerReader
 
-__all__ = ["Damage", "VerifyReport", "verify_container"]
+__all__ = ["Damage", "VerifyReport", "tail_looks_finished", "verify_container"]
+
+_FINISHED_COMMIT_TAIL = 22 + len(COMMIT_MARKER_PREFIX) + 32  # an EOCD with a commit marker
+
+
+def tail_looks_finished(path: Path, commit_end: int) -> bool:
+    """Do the bytes after the last good commit end like a complete commit? Then they are
+    damage (a commit whose marker no longer verifies), not an interrupted save."""
+    with open(path, "rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size - commit_end < _FINISHED_COMMIT_TAIL:
+            return False
+        handle.seek(size - _FINISHED_COMMIT_TAIL)
+        end = handle.read()
+    return end[:4] == b"PK\x05\x06" and end[22:].startswith(COMMIT_MARKER_PREFIX)
 
 
 @dataclass
@@ -65,6 +81,16 @@ def verify_container(
     reader: ContainerReader, manifest: Manifest, store: ContentStore, reporter: Reporter
 ) -> VerifyReport:
     report = VerifyReport(versions=len(manifest.versions), entries=len(reader.entries))
+    if reader.torn_tail:
+        tail = "damaged" if tail_looks_finished(reader.path, reader.commit_end) else "unfinished"
+        report.problems.append(
+            f"the history file ends with an {tail} save after the last good checkpoint"
+            + (
+                "; opening the project for writing keeps those bytes aside and rolls back"
+                if tail == "damaged"
+                else "; the next save rolls it back"
+            )
+        )
     # 1. Every entry's stored bytes against its CRC-32 (also finds damage in unused entries).
     names = list(reader.entries)
     for number, name in enumerate(names, 1):
@@ -106,4 +132,6 @@ def verify_container(
         report.damage.append(
             Damage(f"content {digest[:16]} ({', '.join(paths[:3])})", reason, affected)
         )
+    reasons = {d.reason for d in report.damage}
+    report.problems = [p for p in report.problems if p not in reasons]
     return report
