@@ -7,6 +7,8 @@ crash at any moment leaves either the old or the new container, both complete.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +29,7 @@ from .progress import Reporter
 from .store import ContentStore, content_sizes
 from .zipcontainer import ContainerWriter, ZipEntry
 
-__all__ = ["CompactPlan", "plan_compaction", "write_compacted"]
+__all__ = ["CompactPlan", "new_container", "plan_compaction", "write_compacted"]
 
 ZIP_DEFLATED = 8
 _ENTRY_OVERHEAD = 30 + 46 + 20  # local header + central record + slack, per entry
@@ -94,24 +96,17 @@ def plan_compaction(store: ContentStore, manifest: Manifest) -> CompactPlan:
     return plan
 
 
-def write_compacted(
-    store: ContentStore, manifest: Manifest, plan: CompactPlan, dest: Path, reporter: Reporter
-) -> int:
-    """Write the kept entries into `dest` (atomically); returns the new size in bytes."""
+@contextmanager
+def new_container(dest: Path, *, mimetype: bytes | None = MIMETYPE) -> Iterator[ContainerWriter]:
+    """Write a whole new container beside `dest` and swap it in atomically when the block
+    ends; on any error (or Ctrl+C) `dest` is untouched and the temporary file is gone."""
     if dest.exists() and dest.is_dir():
         raise InvalidArgumentError(f"{dest} is a folder")
-    tmp = dest.with_name(f".{dest.name}.compact-tmp")
+    tmp = dest.with_name(f".{dest.name}.new-tmp")
     tmp.unlink(missing_ok=True)
-    writer = ContainerWriter.create(tmp, mimetype=MIMETYPE)
+    writer = ContainerWriter.create(tmp, mimetype=mimetype)
     try:
-        total = sum(e.compressed_size for e, _ in plan.keep)
-        done = 0
-        for entry, name in plan.keep:
-            writer.copy_entry(store.reader, entry, name=name)
-            done += entry.compressed_size
-            reporter.report("Compacting", done, total, item=name)
-        writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=ZIP_DEFLATED)
-        reporter.check()
+        yield writer
         writer.commit()
         writer.close()
         os.replace(tmp, dest)
@@ -120,4 +115,19 @@ def write_compacted(
         writer.abort()
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_compacted(
+    store: ContentStore, manifest: Manifest, plan: CompactPlan, dest: Path, reporter: Reporter
+) -> int:
+    """Write the kept entries into `dest` (atomically); returns the new size in bytes."""
+    with new_container(dest) as writer:
+        total = sum(e.compressed_size for e, _ in plan.keep)
+        done = 0
+        for entry, name in plan.keep:
+            writer.copy_entry(store.reader, entry, name=name)
+            done += entry.compressed_size
+            reporter.report("Compacting", done, total, item=name)
+        writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=ZIP_DEFLATED)
+        reporter.check()
     return os.path.getsize(dest)

@@ -6,12 +6,12 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from .compact import new_container
 from .errors import InvalidArgumentError
-from .fsutil import atomic_write_chunks, fsync_dir
+from .fsutil import atomic_write_chunks
 from .manifest import FileState
 from .progress import Reporter
 from .store import ContentStore
-from .zipcontainer import ContainerWriter
 
 __all__ = ["export_files"]
 
@@ -28,10 +28,7 @@ def export_files(
     if dest.suffix.lower() == ".zip":
         if dest.exists():
             raise InvalidArgumentError(f"{dest} already exists")
-        tmp = dest.with_name(f".{dest.name}.export-tmp")
-        tmp.unlink(missing_ok=True)
-        writer = ContainerWriter.create(tmp, mimetype=None)
-        try:
+        with new_container(dest, mimetype=None) as writer:
             for path, state in sorted(states.items()):
                 writer.add_chunks(
                     path,
@@ -42,14 +39,6 @@ def export_files(
                 )
                 done += state.size
                 reporter.report("Exporting", done, total, item=path)
-            writer.commit()
-            writer.close()
-            os.replace(tmp, dest)
-            fsync_dir(dest.parent)
-        except BaseException:
-            writer.abort()
-            tmp.unlink(missing_ok=True)
-            raise
         return len(states)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise InvalidArgumentError(f"{dest} must be a new or empty folder")

@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -336,16 +336,7 @@ def _build_manifest(
 
 
 def _with(state: FileState, change: ChangeType, from_path: str | None = None) -> FileState:
-    return FileState(
-        path=state.path,
-        inodeId=state.inodeId,
-        hash=state.hash,
-        size=state.size,
-        changeType=change,
-        type=state.type,
-        executable=state.executable,
-        fromPath=from_path,
-    )
+    return replace(state, changeType=change, fromPath=from_path)
 
 
 def _add_tag(tags: dict[str, str], name: str, version_id: str) -> None:

@@ -17,7 +17,7 @@ import filelock
 
 from .. import __version__
 from .checkpoint import save_checkpoint
-from .compact import CompactPlan, plan_compaction, write_compacted
+from .compact import CompactPlan, new_container, plan_compaction, write_compacted
 from .diff import FileDiff, Side, compare_sides, unified_text
 from .errors import (
     CancelledError,
@@ -29,13 +29,12 @@ from .errors import (
     VersionNotFoundError,
 )
 from .exporting import export_files
-from .fsutil import fsync_dir, remove_stale_temp_files
+from .fsutil import remove_stale_temp_files
 from .layout import (
     CONTAINER_FILE,
     KAMAROS_DIR,
     LOCK_FILE,
     MANIFEST_ENTRY,
-    MIMETYPE,
     STAT_CACHE_FILE,
 )
 from .manifest import FileState, Manifest, Version, parse_iso, validate_tag_name
@@ -191,16 +190,8 @@ class Project:
             manifest = Manifest.empty(
                 author=author or _default_author(), application=f"Kamaros {__version__}"
             )
-            tmp = container.with_name(container.name + ".init-tmp")
-            tmp.unlink(missing_ok=True)
-            writer = ContainerWriter.create(tmp, mimetype=MIMETYPE)
-            try:
+            with new_container(container) as writer:
                 writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=ZIP_DEFLATED)
-                writer.commit()
-            finally:
-                writer.close()
-            os.replace(tmp, container)
-            fsync_dir(container.parent)
         except BaseException:
             lock.release()
             raise
