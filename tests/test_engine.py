@@ -512,3 +512,24 @@ def test_dry_run_matches_the_real_restore(project: Project) -> None:
         [s.path for s in real.plan.write],
     )
     assert real.plan.remove == ["b.txt", "unsaved.txt"]
+
+
+def test_automatic_compaction_keeps_the_container_near_its_live_size(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kamaros_app.engine.project as project_module
+
+    monkeypatch.setattr(project_module, "AUTO_GC_MIN_DEAD_BYTES", 64 * 1024)
+    root = project.root
+    for i in range(50):
+        write(root, f"f{i}.txt", f"file {i}\n" * 40)
+    project.checkpoint("base")
+    history = []
+    for n in range(150):
+        write(root, f"f{n % 50}.txt", f"edit {n}\n" * 40)
+        history.append((project.checkpoint(f"c{n}").id, n))
+    size = project.container_path.stat().st_size
+    assert project.dead_bytes() <= max(64 * 1024, size // 2)
+    assert project.verify().ok
+    for version_id, n in history[::25]:
+        assert project.read_file(version_id, f"f{n % 50}.txt") == f"edit {n}\n".encode() * 40

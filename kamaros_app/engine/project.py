@@ -60,6 +60,7 @@ __all__ = ["FileInfo", "GcResult", "Project", "RestoreResult", "VersionInfo"]
 ZIP_DEFLATED = 8
 MAX_MANIFEST_BYTES = 1 << 30
 _CACHE_KEY = "1"
+AUTO_GC_MIN_DEAD_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -479,7 +480,30 @@ class Project:
         )
         self._load()
         self._save_cache(cache)
+        self._compact_if_wasteful(reporter)
         return VersionInfo.of(result.version, self.tags_of(result.version.id))
+
+    def dead_bytes(self) -> int:
+        """Bytes of the container no commit refers to any more (replaced entries, old
+        manifests and central directories): what `gc` would give back, roughly."""
+        reader = self.store.reader
+        live = sum(
+            e.data_offset - e.header_offset + e.compressed_size for e in reader.entries.values()
+        )
+        live += reader.location.cd_size + (reader.commit_end - reader.location.eocd_offset)
+        return max(0, reader.commit_end - live)
+
+    def _compact_if_wasteful(self, reporter: Reporter) -> None:
+        """Automatic gc: appending leaves dead bytes behind; once they outweigh the live
+        data (and 16 MiB), rewrite the container. Amortised, this keeps the file within
+        about twice its live size and each checkpoint's cost proportional to its changes."""
+        if self.manifest.config.get("autoGC", True) is False:
+            return
+        dead = self.dead_bytes()
+        size = self.store.reader.commit_end
+        if dead > AUTO_GC_MIN_DEAD_BYTES and dead > size - dead:
+            self.gc(progress=None, cancel=None)
+            self.notices.append(f"the history file was compacted ({dead:,} unused bytes freed)")
 
     def tag(self, ref: str, name: str, *, force: bool = False) -> str:
         self._require_writable()
@@ -589,6 +613,7 @@ class Project:
                 ) from None
             self._save_cache(cache)
             record_id = self._record_restore(target_id, plan, selected, cache, reporter)
+            self._compact_if_wasteful(reporter)
         return RestoreResult(target_id, previous_id, safety_id, record_id, plan, dry_run)
 
     def _record_restore(
