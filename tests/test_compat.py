@@ -8,15 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from kamaros_app.engine import Project, import_container, open_standalone
+from kamaros_app.engine import History, Project, import_container
 
 from .make_golden import GOLDEN, versions
 
 
 def test_golden_format_2_0_0_container_opens_and_restores(tmp_path: Path) -> None:
-    reader, manifest, _store = open_standalone(GOLDEN)
-    reader.close()
-    assert manifest.formatVersion == "2.0.0"
+    with History.open_file(GOLDEN) as history:
+        assert history.manifest.formatVersion == "2.0.0"
+        assert [v.message for v in history.log()] == ["third", "second", "first"]
+        first = history.resolve("first")
+        assert history.read_file(first, "notes/é ü.md") == versions()[0][1]["notes/é ü.md"]
+        assert {d.change for d in history.diff_versions(None, first)} == {"added"}
     with import_container(GOLDEN, tmp_path / "work") as project:
         assert project.verify().ok
         for message, files in versions():

@@ -18,7 +18,8 @@ from .errors import (
     UnsupportedFormatError,
     VersionNotFoundError,
 )
-from .importer import import_container, open_standalone
+from .history import History
+from .importer import import_container
 from .progress import CancelToken, Progress
 from .project import FileInfo, GcResult, Project, RestoreResult, VersionInfo
 from .status import Status
@@ -34,6 +35,7 @@ __all__ = [
     "FileDiff",
     "FileInfo",
     "GcResult",
+    "History",
     "HostileContainerError",
     "InvalidArgumentError",
     "KamarosError",
@@ -52,5 +54,4 @@ __all__ = [
     "VersionInfo",
     "VersionNotFoundError",
     "import_container",
-    "open_standalone",
 ]

@@ -25,7 +25,7 @@ from .store import ContentStore
 from .verify import verify_container
 from .zipcontainer import ContainerReader
 
-__all__ = ["detect_kind", "import_container", "open_standalone"]
+__all__ = ["detect_kind", "import_container"]
 
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 
@@ -62,22 +62,6 @@ def detect_kind(reader: ContainerReader) -> tuple[str, str]:
         if name in reader.entries:
             return "legacy", name
     raise DamagedContainerError("this file has no manifest.json: it is not a JCF container")
-
-
-def open_standalone(path: Path) -> tuple[ContainerReader, Manifest, ContentStore]:
-    """Open a `.jcf` from elsewhere for reading, with every safety check on."""
-    reader = ContainerReader.open(path, untrusted=True)
-    try:
-        kind, _ = detect_kind(reader)
-        if kind != "jcf2":
-            raise UnsupportedFormatError(
-                "this is an archive from the original Kamaros; use 'kamaros import' to open it"
-            )
-        manifest = Manifest.from_json_bytes(reader.read_entry(MANIFEST_ENTRY, MAX_MANIFEST_BYTES))
-        return reader, manifest, ContentStore(reader, manifest)
-    except BaseException:
-        reader.close()
-        raise
 
 
 def import_container(

@@ -7,9 +7,8 @@ import getpass
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -18,7 +17,7 @@ import filelock
 from .. import __version__
 from .checkpoint import save_checkpoint
 from .compact import CompactPlan, new_container, plan_compaction, write_compacted
-from .diff import FileDiff, Side, compare_sides, unified_text
+from .diff import FileDiff, Side, compare_sides
 from .errors import (
     CancelledError,
     InvalidArgumentError,
@@ -28,8 +27,8 @@ from .errors import (
     ReadOnlyError,
     VersionNotFoundError,
 )
-from .exporting import export_files
 from .fsutil import remove_stale_temp_files
+from .history import FileInfo, History, VersionInfo
 from .layout import (
     CONTAINER_FILE,
     KAMAROS_DIR,
@@ -37,22 +36,20 @@ from .layout import (
     MANIFEST_ENTRY,
     STAT_CACHE_FILE,
 )
-from .manifest import FileState, Manifest, Version, parse_iso, validate_tag_name
+from .manifest import Manifest, validate_tag_name
 from .progress import CancelToken, ProgressCallback, Reporter
-from .refs import resolve_ref
 from .restore import (
     RestorePlan,
     apply_plan,
     check_conflicts,
     plan_restore,
     read_journal,
-    user_path,
     user_paths,
 )
 from .statcache import CachedFile, StatCache
 from .status import Status, compute_status, hash_file
 from .store import ContentStore
-from .verify import VerifyReport, tail_looks_finished, verify_container
+from .verify import tail_looks_finished
 from .zipcontainer import ContainerReader, ContainerWriter
 
 __all__ = ["FileInfo", "GcResult", "Project", "RestoreResult", "VersionInfo"]
@@ -63,88 +60,6 @@ _CACHE_KEY = "1"
 AUTO_GC_MIN_DEAD_BYTES = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class VersionInfo:
-    """A checkpoint as the outside world sees it."""
-
-    id: str
-    parent_id: str | None
-    timestamp: datetime
-    message: str
-    author: str
-    email: str
-    tags: tuple[str, ...]
-    added: int
-    modified: int
-    deleted: int
-    renamed: int
-    automatic: bool
-
-    @property
-    def short_id(self) -> str:
-        return self.id[:8]
-
-    @classmethod
-    def of(cls, version: Version, tags: Sequence[str]) -> VersionInfo:
-        counts = {"added": 0, "modified": 0, "deleted": 0, "renamed": 0}
-        for state in version.changes.values():
-            counts[state.changeType] += 1
-        return cls(
-            id=version.id,
-            parent_id=version.parentId,
-            timestamp=parse_iso(version.timestamp),
-            message=version.message,
-            author=version.author,
-            email=version.email,
-            tags=tuple(tags),
-            automatic=version.automatic,
-            **counts,
-        )
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "parentId": self.parent_id,
-            "timestamp": self.timestamp.isoformat(),
-            "message": self.message,
-            "author": self.author,
-            "email": self.email,
-            "tags": list(self.tags),
-            "automatic": self.automatic,
-            "changes": {
-                "added": self.added,
-                "modified": self.modified,
-                "deleted": self.deleted,
-                "renamed": self.renamed,
-            },
-        }
-
-
-@dataclass(frozen=True)
-class FileInfo:
-    """One file of a version."""
-
-    path: str
-    size: int
-    hash: str
-    type: str
-    executable: bool
-    inode_id: str
-
-    @classmethod
-    def of(cls, state: FileState) -> FileInfo:
-        return cls(state.path, state.size, state.hash, state.type, state.executable, state.inodeId)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "path": self.path,
-            "size": self.size,
-            "hash": self.hash,
-            "type": self.type,
-            "executable": self.executable,
-        }
-
-
 def _default_author() -> str:
     try:
         return getpass.getuser()
@@ -152,17 +67,14 @@ def _default_author() -> str:
         return "unknown"
 
 
-class Project:
+class Project(History):
     """A folder with a `.kamaros/` history. Writable projects hold the writer lock while open."""
 
     def __init__(self, root: Path, *, read_only: bool, lock: filelock.BaseFileLock | None) -> None:
+        super().__init__()
         self.root = root
         self.read_only = read_only
-        self.notices: list[str] = []
         self._lock = lock
-        self._reader: ContainerReader | None = None
-        self._manifest: Manifest | None = None
-        self._store: ContentStore | None = None
 
     # ------------------------------------------------------------ opening and closing
 
@@ -307,9 +219,7 @@ class Project:
                 leftover.unlink(missing_ok=True)
 
     def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        super().close()
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -326,18 +236,6 @@ class Project:
         self.close()
 
     # ------------------------------------------------------------ state
-
-    @property
-    def manifest(self) -> Manifest:
-        if self._manifest is None:
-            raise InvalidArgumentError("the project is closed")
-        return self._manifest
-
-    @property
-    def store(self) -> ContentStore:
-        if self._store is None:
-            raise InvalidArgumentError("the project is closed")
-        return self._store
 
     @property
     def container_path(self) -> Path:
@@ -357,81 +255,6 @@ class Project:
             cache.save(self.root / STAT_CACHE_FILE, key=_CACHE_KEY)
 
     # ------------------------------------------------------------ queries
-
-    def resolve(self, ref: str) -> str:
-        return resolve_ref(self.manifest, ref)
-
-    def tags_of(self, version_id: str) -> list[str]:
-        return self.manifest.tags_of(version_id)
-
-    def version_info(self, ref: str) -> VersionInfo:
-        version_id = self.resolve(ref)
-        for version in self.manifest.versions:
-            if version.id == version_id:
-                return VersionInfo.of(version, self.tags_of(version.id))
-        raise VersionNotFoundError(ref)
-
-    def log(self, path: str | None = None) -> list[VersionInfo]:
-        """Checkpoints, newest first; with `path`, only those that changed that file,
-        following it back through renames."""
-        if path is None:
-            return [VersionInfo.of(v, self.tags_of(v.id)) for v in reversed(self.manifest.versions)]
-        chosen = self._path_history(user_path(path))
-        return [VersionInfo.of(v, self.tags_of(v.id)) for v in reversed(chosen)]
-
-    def _path_history(self, path: str) -> list[Version]:
-        """Versions that changed a file (following its renames) or anything in a folder."""
-        try:
-            return [v for v, _ in self._file_history(path)]
-        except InvalidArgumentError:
-            prefix = path + "/"
-            touched = [
-                v
-                for v in self.manifest.versions
-                if any(
-                    p.startswith(prefix) or (s.fromPath or "").startswith(prefix)
-                    for p, s in v.changes.items()
-                )
-            ]
-            if not touched:
-                raise
-            return touched
-
-    def _file_history(self, path: str) -> list[tuple[Version, FileState]]:
-        inode = None
-        entry = self.manifest.fileMap.get(path)
-        if entry is not None:
-            inode = entry.inodeId
-        else:
-            for version in reversed(self.manifest.versions):
-                state = version.changes.get(path)
-                if state is not None:
-                    inode = state.inodeId
-                    break
-        if inode is None:
-            raise InvalidArgumentError(f"{path} was never part of any checkpoint")
-        return [
-            (version, state)
-            for version in self.manifest.versions
-            for state in version.changes.values()
-            if state.inodeId == inode
-        ]
-
-    def files(self, ref: str) -> list[FileInfo]:
-        state = self.manifest.state_of(self.resolve(ref))
-        return [FileInfo.of(s) for _, s in sorted(state.items())]
-
-    def file_states(self, ref: str) -> dict[str, FileState]:
-        return self.manifest.state_of(self.resolve(ref))
-
-    def iter_file(self, ref: str, path: str) -> Iterator[bytes]:
-        state = self.file_states(ref).get(path)
-        if state is None:
-            raise InvalidArgumentError(f"{path} is not part of checkpoint {ref}")
-        return self.store.iter_content(state.hash)
-
-    def read_file(self, ref: str, path: str) -> bytes:
-        return b"".join(self.iter_file(ref, path))
 
     def status(
         self, *, progress: ProgressCallback | None = None, cancel: CancelToken | None = None
@@ -681,12 +504,6 @@ class Project:
 
     # ------------------------------------------------------------ comparisons
 
-    def _version_sides(self, ref: str) -> dict[str, Side]:
-        return {
-            p: Side(s.hash, s.size, s.type == "text", s.executable, s.inodeId)
-            for p, s in self.file_states(ref).items()
-        }
-
     def _folder_sides(self, reporter: Reporter) -> dict[str, Side]:
         cache = self._cache()
         scan = compute_status(self.root, self.manifest.fileMap, cache, reporter)
@@ -703,6 +520,12 @@ class Project:
         self._save_cache(cache)
         return sides
 
+    def side_bytes(self, ref: str | None, path: str, content_hash: str) -> bytes:
+        """The bytes of one side of a difference: the store, or the folder when `ref` is None."""
+        if ref is None:
+            return (self.root / path).read_bytes()
+        return super().side_bytes(ref, path, content_hash)
+
     def diff(
         self,
         old: str | None = "HEAD",
@@ -718,31 +541,7 @@ class Project:
         b = self._folder_sides(reporter) if new is None else self._version_sides(new)
         return compare_sides(a, b, user_paths(paths))
 
-    def side_bytes(self, ref: str | None, path: str, content_hash: str) -> bytes:
-        """The bytes of one diff side: from the store, or from the folder when `ref` is None."""
-        if ref is None:
-            return (self.root / path).read_bytes()
-        return self.store.read_bytes(content_hash)
-
-    def unified_diff(self, item: FileDiff, old: str | None, new: str | None) -> str:
-        old_bytes = (
-            b""
-            if item.old is None
-            else self.side_bytes(old, item.old_path or item.path, item.old.hash)
-        )
-        new_bytes = b"" if item.new is None else self.side_bytes(new, item.path, item.new.hash)
-        return unified_text(
-            old_bytes, new_bytes, f"a/{item.old_path or item.path}", f"b/{item.path}"
-        )
-
     # ------------------------------------------------------------ maintenance
-
-    def verify(
-        self, *, progress: ProgressCallback | None = None, cancel: CancelToken | None = None
-    ) -> VerifyReport:
-        return verify_container(
-            self.store.reader, self.manifest, self.store, Reporter(progress, cancel)
-        )
 
     def gc(
         self,
@@ -761,30 +560,6 @@ class Project:
         )
         self._load()
         return GcResult(plan, plan.size_before, size_after, dry_run=False)
-
-    def export_container(
-        self,
-        dest: Path,
-        *,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> int:
-        """Write a standalone, compacted `.jcf` with the whole history; returns its size."""
-        if dest.resolve() == self.container_path.resolve():
-            raise InvalidArgumentError("export needs a file outside the project's .kamaros")
-        plan = plan_compaction(self.store, self.manifest)
-        return write_compacted(self.store, self.manifest, plan, dest, Reporter(progress, cancel))
-
-    def export_version(
-        self,
-        ref: str,
-        dest: Path,
-        *,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> int:
-        """Write the plain files of one version to a `.zip` or an empty folder."""
-        return export_files(self.store, self.file_states(ref), dest, Reporter(progress, cancel))
 
 
 @dataclass(frozen=True)
