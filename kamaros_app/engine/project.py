@@ -37,6 +37,7 @@ from .layout import (
     STAT_CACHE_FILE,
 )
 from .manifest import Manifest, validate_tag_name
+from .manifest_cache import load_manifest
 from .progress import CancelToken, ProgressCallback, Reporter
 from .restore import (
     RestorePlan,
@@ -163,7 +164,7 @@ class Project(History):
                 self._roll_back_tail(container, reader.commit_end)
                 reader = ContainerReader.open(container)
         self._reader = reader
-        manifest = Manifest.from_json_bytes(reader.read_entry(MANIFEST_ENTRY, MAX_MANIFEST_BYTES))
+        manifest = load_manifest(reader, MAX_MANIFEST_BYTES)
         if manifest.is_newer_format and not self.read_only:
             self.notices.append(
                 f"this history was written by a newer Kamaros (format {manifest.formatVersion}); "
