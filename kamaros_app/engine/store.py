@@ -10,14 +10,21 @@ Every result is checked against its BLAKE3 hash before anyone sees it.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import zstandard
 
 from .errors import DamagedContainerError
 from .hashing import ContentHasher
-from .layout import BLOB_PREFIX, CONTENT_PREFIX, blob_name, content_name, parse_delta_name
+from .layout import (
+    BLOB_PREFIX,
+    CONTENT_PREFIX,
+    blob_name,
+    content_name,
+    delta_name,
+    parse_delta_name,
+)
 from .manifest import Manifest
 from .objects import decompress_bytes_verified, decompress_verified
 from .textdelta import apply_patch
@@ -49,7 +56,7 @@ class ObjectIndex:
     deltas: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, names: Iterable[str], file_map: Mapping[str, object]) -> ObjectIndex:
+    def build(cls, names: Iterable[str]) -> ObjectIndex:
         index = cls()
         for name in names:
             if name.startswith(BLOB_PREFIX):
@@ -100,7 +107,7 @@ class ContentStore:
         self.reader = reader
         self.manifest = manifest
         self.sizes = content_sizes(manifest)
-        self.index = ObjectIndex.build(reader.entries, manifest.fileMap)
+        self.index = ObjectIndex.build(reader.entries)
         for path, entry in manifest.fileMap.items():
             if content_name(path) in reader.entries:
                 self.index.add_content(entry.currentHash, path)
@@ -172,8 +179,6 @@ class ContentStore:
         return text
 
     def _apply_delta(self, target: str, base: str, depth: int) -> str:
-        from .layout import delta_name
-
         base_text = self.read_text(base, depth + 1)
         name = delta_name(target, base)
         patch = read_zstd_entry(self.reader, name, limit=4 * self.size_of(target) + (1 << 20))
