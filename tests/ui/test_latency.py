@@ -44,8 +44,6 @@ def make_project(root: Path, total: int) -> None:
 def test_event_loop_stays_responsive_during_a_1gb_checkpoint(qtbot: QtBot, tmp_path: Path) -> None:
     from kamaros_app.ui.worker import TaskRunner
 
-    if not hasattr(TaskRunner, "run_write"):  # TEMPORARY until the new runner is integrated
-        pytest.skip("TaskRunner.run_write is not integrated yet")
     root = tmp_path / "big"
     root.mkdir()
     make_project(root, PROJECT_BYTES)
