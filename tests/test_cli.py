@@ -385,7 +385,7 @@ def test_restore_saves_unsaved_work_first_and_can_be_undone(project: tuple[Path,
 
     log = ok_json("log", cwd=root)
     assert len(log) == 4
-    assert log[0]["message"].startswith(f"Restored to {first[:8]}")
+    assert log[0]["message"].startswith("Restored to “")
     assert log[0]["automatic"] is False
     assert log[1]["automatic"] is True
     assert log[1]["message"].startswith("Automatic safety checkpoint before restoring")

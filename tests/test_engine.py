@@ -107,7 +107,7 @@ def test_restore_any_direction_with_safety_checkpoint(project: Project) -> None:
     assert (root / "a.txt").read_bytes() == b"two\n"
     log = project.log()
     assert [v.automatic for v in log] == [False, False, False, True, False, False]
-    assert log[0].message.startswith(f"Restored to {v2.short_id}")
+    assert log[0].message == "Restored to “v2”"
     assert log[3].id == result.safety_id == result.previous_id
     assert project.status().is_clean
 

@@ -458,7 +458,7 @@ class Project(History):
         what = f"{count} file{'s' if count != 1 else ''} from" if selected else "to"
         title = (target.message.splitlines() or [""])[0]
         title = title if len(title) <= 60 else title[:59].rsplit(" ", 1)[0] + "…"
-        message = f"Restored {what} {target_id[:8]}: “{title}”"
+        message = f"Restored {what} “{title}”"
         _, result = save_checkpoint(
             root=self.root,
             manifest=self.manifest,
