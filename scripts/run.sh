@@ -13,6 +13,7 @@ kamaros_ensure_uv
 kamaros_sync
 
 app=(.venv/bin/kamaros-app)
+[ "$#" -gt 0 ] || set -- --demo  # no folder given: the bundled demo project
 if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
     kamaros_say "Starting Kamaros"
     exec "${app[@]}" "$@"

@@ -395,6 +395,11 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         help="save a picture of the window to PNG after loading (implies --smoke-test)",
     )
     parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the bundled demo project (made in your data folder on first use)",
+    )
+    parser.add_argument(
         "--welcome",
         action="store_true",
         help="with --smoke-test / --screenshot: show the welcome screen instead of a project",
@@ -459,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         _arm_smoke_test(app, manager, args.screenshot, welcome=args.welcome)
     if args.path is not None and not args.welcome:
         manager.start(args.path)
-    elif smoke and not args.welcome:
+    elif (smoke or args.demo) and not args.welcome:
         manager.context.open_demo_project()
     else:
         manager.show_welcome()
