@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
+from .units import human_size
 
 if TYPE_CHECKING:
     from .engine import Progress, Project
@@ -59,15 +60,6 @@ class ProgressBar:
 def _emit_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
-
-
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
 
 
 # ---------------------------------------------------------------- commands
@@ -204,7 +196,7 @@ def cmd_show(args: argparse.Namespace, bar: ProgressBar) -> int:
         print(f"message: {info.message}\n")
         for f in files:
             print(f"{f.size:>12}  {f.hash[:12]}  {f.path}")
-        print(f"\n{len(files)} files, {_size(sum(f.size for f in files))}")
+        print(f"\n{len(files)} files, {human_size(sum(f.size for f in files))}")
     return 0
 
 
@@ -247,12 +239,12 @@ def cmd_diff(args: argparse.Namespace, bar: ProgressBar) -> int:
                 before = (
                     "none"
                     if item.old is None
-                    else (f"{_size(item.old.size)} ({item.old.hash[:12]})")
+                    else (f"{human_size(item.old.size)} ({item.old.hash[:12]})")
                 )
                 after = (
                     "none"
                     if item.new is None
-                    else (f"{_size(item.new.size)} ({item.new.hash[:12]})")
+                    else (f"{human_size(item.new.size)} ({item.new.hash[:12]})")
                 )
                 print(f"Binary file {item.path} {item.change}: {before} -> {after}")
     return 0
@@ -382,11 +374,11 @@ def cmd_gc(args: argparse.Namespace, bar: ProgressBar) -> int:
         if args.dry_run:
             print(
                 f"Would drop {len(result.plan.drop)} unused entries; about "
-                f"{_size(result.size_before)} -> {_size(result.size_after)}."
+                f"{human_size(result.size_before)} -> {human_size(result.size_after)}."
             )
         else:
             print(
-                f"Cleaned up: {_size(result.size_before)} -> {_size(result.size_after)} "
+                f"Cleaned up: {human_size(result.size_before)} -> {human_size(result.size_after)} "
                 f"({len(result.plan.drop)} unused entries dropped)."
             )
     return 0
@@ -410,7 +402,7 @@ def cmd_export(args: argparse.Namespace, bar: ProgressBar) -> int:
                 raise ProjectExistsError(f"{out} already exists")
             size = project.export_container(out, progress=bar)
             bar.finish()
-            print(f"Wrote {out} ({_size(size)}, {len(project.manifest.versions)} checkpoints)")
+            print(f"Wrote {out} ({human_size(size)}, {len(project.manifest.versions)} checkpoints)")
     return 0
 
 
@@ -430,6 +422,26 @@ def cmd_cat(args: argparse.Namespace, bar: ProgressBar) -> int:
         for chunk in project.iter_file(args.version, args.path):
             sys.stdout.buffer.write(chunk)
         sys.stdout.buffer.flush()
+    return 0
+
+
+def cmd_install_desktop(args: argparse.Namespace, bar: ProgressBar) -> int:
+    """Menu entry, `.jcf` file type, icons and metainfo for this user (XDG data folder)."""
+    try:
+        from .desktop import install_desktop
+    except ImportError as exc:  # pragma: no cover - without the gui extra
+        print(f"kamaros: install-desktop needs the window (PySide6): {exc}", file=sys.stderr)
+        return 1
+    report = install_desktop(
+        Path(args.data_home).absolute() if args.data_home else None,
+        log=lambda message: print(f"kamaros: {message}", file=sys.stderr),
+    )
+    print(f"Installed Kamaros for this user in {report.data_home}:")
+    for path in report.files:
+        print(f"  {path}")
+    print("Opens with: " + " ".join(report.command))
+    if report.ran:
+        print("Updated: " + ", ".join(report.ran))
     return 0
 
 
@@ -513,6 +525,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("cat", cmd_cat, "write one file of a checkpoint to standard output", json_flag=False)
     p.add_argument("version")
     p.add_argument("path")
+    p = add(
+        "install-desktop",
+        cmd_install_desktop,
+        "add Kamaros to this user's applications menu and open .jcf files with it",
+        json_flag=False,
+    )
+    p.add_argument("--data-home", metavar="DIR", help="install into DIR (default: $XDG_DATA_HOME)")
     return parser
 
 

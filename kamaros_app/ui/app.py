@@ -6,7 +6,9 @@ import argparse
 import errno
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -197,6 +199,19 @@ class WindowManager(QObject):
             failed,
             cancellable=False,
         )
+
+    def open_from_another_start(self, paths: list[Path]) -> None:
+        """Paths handed over by a second start of Kamaros (single instance): each opens
+        in its own window; none brings this instance to the front."""
+        for path in paths:
+            self.open_path(path)
+        if paths:
+            return
+        front = next((w for w in self.windows.values() if shiboken6.isValid(w)), None)
+        if front is not None:
+            _bring_to_front(front)
+        else:
+            self.show_welcome()
 
     def window_for(self, path: Path) -> QWidget | None:
         return self.windows.get(Path(path).expanduser().absolute().resolve())
@@ -389,6 +404,17 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         "exit 0 if it loaded, 1 on an error, 2 on a timeout",
     )
     parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="like --smoke-test on a fresh demo project in a temporary folder, and also save "
+        "a checkpoint and restore it before quitting (checks an installed bundle)",
+    )
+    parser.add_argument(
+        "--new-instance",
+        action="store_true",
+        help="do not hand PATH to a Kamaros that is already running: start another one",
+    )
+    parser.add_argument(
         "--screenshot",
         type=Path,
         metavar="PNG",
@@ -440,7 +466,8 @@ def _under_pytest() -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Start the application; returns the exit code."""
     args = _parse(sys.argv[1:] if argv is None else argv)
-    smoke = args.smoke_test or args.screenshot is not None
+    smoke = args.smoke_test or args.self_test or args.screenshot is not None
+    single = not smoke and not args.new_instance and not _under_pytest()
     if _no_display() and QApplication.instance() is None:
         if not smoke:
             print(
@@ -453,15 +480,24 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = _application()
     app.setQuitOnLastWindowClosed(False)  # the window manager decides when to leave
+    if single:
+        from kamaros_app import desktop
+
+        if desktop.hand_off([args.path] if args.path is not None else []):
+            print("kamaros-app: handed over to the Kamaros that is already running")
+            return 0
     settings = Settings()
     theme.apply_theme(args.theme or settings.theme, app)
-    manager = WindowManager(settings, quit_app=app.quit)
+    demo_base = Path(tempfile.mkdtemp(prefix="kamaros-self-test-")) if args.self_test else None
+    manager = WindowManager(settings, quit_app=app.quit, demo_base=demo_base)
+    if single:
+        desktop.start_instance_server(manager.open_from_another_start, parent=manager)
     uninstall_hook = None
     if not _under_pytest():
         configure_logging()
         uninstall_hook = install_excepthook(manager.context)
     if smoke:
-        _arm_smoke_test(app, manager, args.screenshot, welcome=args.welcome)
+        _arm_smoke_test(app, manager, args.screenshot, welcome=args.welcome, full=args.self_test)
     if args.path is not None and not args.welcome:
         manager.start(args.path)
     elif (smoke or args.demo) and not args.welcome:
@@ -475,11 +511,18 @@ def main(argv: list[str] | None = None) -> int:
         if uninstall_hook is not None:
             uninstall_hook()
         shiboken6.delete(manager)  # with its timers; the windows close with the application
+        if demo_base is not None:
+            shutil.rmtree(demo_base, ignore_errors=True)
     return code
 
 
 def _arm_smoke_test(
-    app: QApplication, manager: WindowManager, screenshot: Path | None, *, welcome: bool
+    app: QApplication,
+    manager: WindowManager,
+    screenshot: Path | None,
+    *,
+    welcome: bool,
+    full: bool = False,
 ) -> None:
     """Quit once the first window has loaded (saving its picture); 1 on an error, 2 late.
 
@@ -508,6 +551,9 @@ def _arm_smoke_test(
             if not finished:
                 finished = True
                 what = f"opened {path}{manager.describe_history(path)}"
+                if full:
+                    _self_test_writes(window, path, lambda done: finish(window, f"{what}; {done}"))
+                    return
                 QTimer.singleShot(SETTLE_MS, manager, lambda: finish(window, what))
 
         signal = getattr(window, "sig_loaded", None)
@@ -536,6 +582,39 @@ def _arm_smoke_test(
     else:
         manager.sig_window_opened.connect(opened)
     QTimer.singleShot(SMOKE_TEST_TIMEOUT_MS, manager, timed_out)
+
+
+SELF_TEST_FILE = "kamaros-self-test.txt"
+
+
+def _self_test_writes(window: QWidget, root: Path, done: Callable[[str], None]) -> None:
+    """--self-test: save a checkpoint through the window's own writer, change the file,
+    restore the checkpoint, check the file came back; then reload the history and call
+    `done(report)`. Failures reach the manager's `on_error` (exit 1)."""
+    tasks = getattr(window, "tasks", None)
+    if tasks is None:
+        done("no project window to test writes with")
+        return
+    marker = root / SELF_TEST_FILE
+    original = f"Kamaros {__version__} self-test\n"
+
+    def work(project: Project, progress: object, cancel: CancelToken) -> str:
+        marker.write_text(original, encoding="utf-8")
+        saved = project.checkpoint("Self-test checkpoint", cancel=cancel)
+        marker.write_text("changed after the checkpoint\n", encoding="utf-8")
+        project.restore(saved.id, cancel=cancel)
+        if marker.read_text(encoding="utf-8") != original:
+            raise RuntimeError(f"restoring the checkpoint did not bring back {marker.name}")
+        count = len(project.log())
+        return f"saved checkpoint {saved.id[:12]} and restored it ({count} checkpoints)"
+
+    def saved(report: str) -> None:
+        reload = getattr(window, "reload_history", None)
+        if callable(reload):
+            reload()
+        QTimer.singleShot(SETTLE_MS, window, lambda: done(report))
+
+    tasks.write("Self-test: save and restore", work, saved, "Self-test failed", cancellable=False)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 from kamaros_app.engine import FileInfo, History
 from kamaros_app.engine.manifest import FileState
 from kamaros_app.ui.icons import icon
+from kamaros_app.units import human_size
 
 __all__ = [
     "CHANGE_ROLE",
@@ -48,15 +49,6 @@ CHANGE_WORDS = {
 def change_icon(kind: str) -> QIcon:
     """The coloured marker of a kind of change (added, modified, deleted, renamed)."""
     return icon(kind if kind in CHANGE_WORDS else "file")
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"  # pragma: no cover
 
 
 @dataclass(eq=False)

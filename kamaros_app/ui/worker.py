@@ -20,6 +20,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThreadPool, Signal, Slot
 
 from kamaros_app.engine import CancelToken, Progress
+from kamaros_app.units import human_size
 
 __all__ = [
     "PROGRESS_INTERVAL_S",
@@ -142,20 +143,12 @@ def _alive(callback: Callable[..., object]) -> bool:
     return not isinstance(owner, QObject) or shiboken6.isValid(owner)
 
 
-def _size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:,} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    raise AssertionError  # pragma: no cover
-
-
 def describe_progress(progress: Progress) -> str:
     """'Saving files: 12.3 MB of 210.0 MB' (the phase, plus amounts when known)."""
     if not progress.total:
         return progress.phase
     if progress.unit == "bytes":
-        return f"{progress.phase}: {_size(progress.done)} of {_size(progress.total)}"
+        return f"{progress.phase}: {human_size(progress.done)} of {human_size(progress.total)}"
     return f"{progress.phase}: {progress.done:,} of {progress.total:,}"
 
 

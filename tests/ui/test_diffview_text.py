@@ -16,7 +16,7 @@ from kamaros_app.ui.diffview.colours import syntax_formats
 from kamaros_app.ui.diffview.display import MAX_SHOWN_CHARS
 from kamaros_app.ui.diffview.text_pane import DiffPane
 from kamaros_app.ui.diffview.text_view import TextDiffView
-from tests.ui.test_diffview_support import dark_palette
+from kamaros_app.ui.theme import dark_palette
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import mimetypes
 
+from kamaros_app.units import human_size
+
 __all__ = ["file_type", "human_size"]
 
 # Leading bytes of common formats, for files whose name says nothing.
@@ -53,20 +55,6 @@ _ZIP_BASED = {
 }
 
 _MIME_FAMILIES = {"image": "image", "audio": "audio", "video": "video", "font": "font"}
-
-
-def human_size(size: int) -> str:
-    """Like file managers, in powers of 1000: "1 byte", "999 bytes", "1.2 KB", "3.4 MB"."""
-    if size == 1:
-        return "1 byte"
-    if size < 1000:
-        return f"{size} bytes"
-    value = float(size)
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1000
-        if value < 999.95 or unit == "TB":
-            return f"{value:.1f} {unit}"
-    raise AssertionError("unreachable")
 
 
 def file_type(path: str, data: bytes | None) -> str:
