@@ -317,7 +317,7 @@ def test_diff_forms(project: tuple[Path, str]) -> None:
     assert "+line three\r\n" in text  # line endings are shown as they are
     assert "renamed a/b/c/deep.txt -> a/moved.txt" in text
     assert re.search(r"Binary file image\.bin deleted: 10\.2 KB \([0-9a-f]{12}\) -> none", text)
-    assert re.search(r"Binary file new\.bin added: none -> 2\.9 KB \([0-9a-f]{12}\)", text)
+    assert re.search(r"Binary file new\.bin added: none -> 3\.0 KB \([0-9a-f]{12}\)", text)
 
     stat = ok("diff", "--stat", cwd=root).split("\n")
     assert [line.split() for line in stat if line] == [
