@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything, then runs every check CI runs, stopping at the first failure:
-# ruff (lint + format), mypy, import-linter, pytest (offscreen Qt).
-# Extra arguments go to pytest:  ./scripts/test.sh -k gui -x
+# ruff (lint + format), mypy, import-linter, pytest (offscreen Qt), then builds the
+# application bundle and smoke-tests it offscreen and under xvfb-run (packaging/).
+# Extra arguments go to pytest (and skip the bundle):  ./scripts/test.sh -k gui -x
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
@@ -38,4 +39,10 @@ if [ "$status" -eq 5 ]; then
     echo "FAILED: pytest collected no tests (exit code 5)." >&2
     exit 1
 fi
-exit "$status"
+[ "$status" -eq 0 ] || exit "$status"
+
+# The application bundle (full runs only: not when arguments pick some tests).
+if [ "$#" -eq 0 ] && [ "${KAMAROS_SKIP_BUNDLE:-0}" != 1 ]; then
+    step "build the bundle (packaging/build.sh)" packaging/build.sh --no-setup
+    step "bundle smoke test (offscreen, xvfb-run, command line)" packaging/smoke-test.sh
+fi
