@@ -85,6 +85,13 @@ def is_cli_invocation(argv: Sequence[str]) -> bool:
 def bundle_main(argv: Sequence[str] | None = None) -> int:
     """`kamaros [COMMAND ...]`: the command line for a subcommand, otherwise the window."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["-h"], ["--help"]):
+        print("kamaros [PATH | --demo]          open the window (on a folder or a .jcf file)")
+        print("kamaros COMMAND [OPTIONS ...]    the command line; its commands are:\n")
+        from kamaros_app.cli import build_parser
+
+        build_parser().print_help()
+        return 0
     if is_cli_invocation(args):
         from kamaros_app.cli import main as cli_main
 

@@ -56,6 +56,12 @@ def test_bundle_main_runs_the_command_line(
 
 
 @pytest.mark.skipif(shutil.which("desktop-file-validate") is None, reason="desktop-file-utils")
+def test_bundle_help_explains_both_window_and_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert desktop.bundle_main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "open the window" in out and "checkpoint" in out and "install-desktop" in out
+
+
 def test_desktop_entry_validates() -> None:
     result = subprocess.run(
         ["desktop-file-validate", str(LINUX / "kamaros.desktop")], capture_output=True, text=True
