@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the built bundle (dist/kamaros/) the way a user's machine would: a clean environment
 # (no virtualenv, no PYTHONPATH, a fresh HOME and XDG folders), then
-#   1. kamaros --self-test offscreen            (open demo, save a checkpoint, restore it)
-#   2. kamaros --self-test under xvfb-run -a    (the same on a real X server)
+#   1. kamaros --smoke-test offscreen            (open demo, save a checkpoint, restore it)
+#   2. kamaros --smoke-test under xvfb-run -a    (the same on a real X server)
 #   3. kamaros init / checkpoint / status / log / verify   (the command line)
 #   4. kamaros install-desktop                  (desktop files into the fresh XDG_DATA_HOME)
 set -euo pipefail
@@ -21,9 +21,9 @@ mkdir -p "$tmp/home" "$tmp/run" && chmod 700 "$tmp/run"
 cd "$tmp"
 
 echo "-- self-test, offscreen"
-clean QT_QPA_PLATFORM=offscreen "$bundle" --self-test
+clean QT_QPA_PLATFORM=offscreen "$bundle" --smoke-test
 echo "-- self-test, xvfb-run -a"
-clean xvfb-run -a "$bundle" --self-test
+clean xvfb-run -a "$bundle" --smoke-test
 echo "-- command line"
 mkdir work && echo "hello" > work/notes.txt
 clean "$bundle" -q init work >/dev/null

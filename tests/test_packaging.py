@@ -184,3 +184,33 @@ def test_bundle_entry_module_imports() -> None:
         capture_output=True,
     )
     assert result.returncode == 0
+
+
+def test_smoke_test_without_a_path_saves_and_restores_a_fresh_demo(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_RUNTIME_DIR": str(tmp_path),
+    }
+    env.pop("PYTEST_CURRENT_TEST", None)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from kamaros_app.ui.app import main; raise SystemExit(main(['--smoke-test']))",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "saved checkpoint" in output and "restored it" in output
+    assert not (tmp_path / "data" / "kamaros" / "demo-project").exists()  # yours is untouched

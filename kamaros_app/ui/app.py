@@ -400,15 +400,11 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--smoke-test",
         action="store_true",
-        help="open PATH (or the demo project), wait until it has loaded, then quit: "
-        "exit 0 if it loaded, 1 on an error, 2 on a timeout",
+        help="check that the app works, then quit (exit 0 if so, 1 on an error, 2 on a "
+        "timeout): with PATH, open it and wait until it has loaded; without, open a fresh "
+        "copy of the demo project in a temporary folder, save a checkpoint and restore it",
     )
-    parser.add_argument(
-        "--self-test",
-        action="store_true",
-        help="like --smoke-test on a fresh demo project in a temporary folder, and also save "
-        "a checkpoint and restore it before quitting (checks an installed bundle)",
-    )
+    parser.add_argument("--self-test", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--new-instance",
         action="store_true",
@@ -488,7 +484,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     settings = Settings()
     theme.apply_theme(args.theme or settings.theme, app)
-    demo_base = Path(tempfile.mkdtemp(prefix="kamaros-self-test-")) if args.self_test else None
+    # The full check (no PATH): a throw-away demo, so a person's own demo is never touched.
+    full = args.self_test or (
+        args.smoke_test and args.path is None and args.screenshot is None and not args.welcome
+    )
+    demo_base = Path(tempfile.mkdtemp(prefix="kamaros-self-test-")) if full else None
     manager = WindowManager(settings, quit_app=app.quit, demo_base=demo_base)
     if single:
         desktop.start_instance_server(manager.open_from_another_start, parent=manager)
@@ -497,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging()
         uninstall_hook = install_excepthook(manager.context)
     if smoke:
-        _arm_smoke_test(app, manager, args.screenshot, welcome=args.welcome, full=args.self_test)
+        _arm_smoke_test(app, manager, args.screenshot, welcome=args.welcome, full=full)
     if args.path is not None and not args.welcome:
         manager.start(args.path)
     elif (smoke or args.demo) and not args.welcome:
