@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from .compact import plan_compaction, write_compacted
 from .diff import FileDiff, Side, compare_sides, unified_text
@@ -181,7 +182,7 @@ class History:
             self._reader.close()
             self._reader = None
 
-    def __enter__(self) -> History:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -10,7 +10,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 import filelock
 
@@ -224,17 +223,6 @@ class Project(History):
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-
-    def __enter__(self) -> Project:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # ------------------------------------------------------------ state
 

@@ -102,12 +102,10 @@ def compute_status(
         cached = cache.lookup(path, st)
         if cached is not None:
             files[path] = WorkFile(path, st, cached.hash, cached.is_text)
-        elif known is not None and known.size != st.size:
-            files[path] = WorkFile(path, st, None, None)  # a different size is a change
-        else:
-            files[path] = WorkFile(path, st, None, None)
-            if known is not None:
-                to_hash.append(path)
+            continue
+        files[path] = WorkFile(path, st, None, None)
+        if known is not None and known.size == st.size:
+            to_hash.append(path)  # same size: only the bytes can tell (a new size is a change)
     deleted = [p for p in file_map if p not in files]
     deleted_sizes = {file_map[p].size for p in deleted}
     # A new file can only be a rename of a deleted one of the same size: hash only those.
