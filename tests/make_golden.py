@@ -29,21 +29,24 @@ def versions() -> list[tuple[str, dict[str, bytes]]]:
     return [("first", v1), ("second", v2), ("third", v3)]
 
 
+def set_folder(root: Path, files: dict[str, bytes]) -> None:
+    """Make the project folder hold exactly `files` (its history folder aside)."""
+    for old in [
+        p for p in root.rglob("*") if p.is_file() and ".kamaros" not in p.relative_to(root).parts
+    ]:
+        old.unlink()
+    for path, data in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "p"
         root.mkdir()
         with Project.init(root) as project:
             for message, files in versions():
-                for old in [
-                    p
-                    for p in root.rglob("*")
-                    if p.is_file() and ".kamaros" not in p.relative_to(root).parts
-                ]:
-                    old.unlink()
-                for path, data in files.items():
-                    (root / path).parent.mkdir(parents=True, exist_ok=True)
-                    (root / path).write_bytes(data)
+                set_folder(root, files)
                 project.checkpoint(message, tag=message)
             GOLDEN.parent.mkdir(exist_ok=True)
             shutil.copyfile(project.container_path, GOLDEN)

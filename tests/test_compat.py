@@ -10,7 +10,7 @@ import pytest
 
 from kamaros_app.engine import History, Project, import_container
 
-from .make_golden import GOLDEN, versions
+from .make_golden import GOLDEN, set_folder, versions
 
 
 def test_golden_format_2_0_0_container_opens_and_restores(tmp_path: Path) -> None:
@@ -36,15 +36,7 @@ def test_info_zip_unzip_extracts_exactly_the_newest_checkpoint(tmp_path: Path) -
     root.mkdir()
     with Project.init(root) as project:
         for message, files in versions():
-            for old in [
-                p
-                for p in root.rglob("*")
-                if p.is_file() and ".kamaros" not in p.relative_to(root).parts
-            ]:
-                old.unlink()
-            for path, data in files.items():
-                (root / path).parent.mkdir(parents=True, exist_ok=True)
-                (root / path).write_bytes(data)
+            set_folder(root, files)
             if (root / "run.sh").exists():
                 (root / "run.sh").chmod(0o755)
             project.checkpoint(message)
