@@ -93,6 +93,21 @@ def _open(args: argparse.Namespace, *, read_only: bool = False) -> Project:
     return project
 
 
+def _fail_fast_if_unchanged(args: argparse.Namespace) -> None:
+    """ "Nothing changed" straight from the stat cache, before the history is even opened
+    (see engine/quickstatus.py); any doubt falls through to the full check."""
+    from .engine.errors import NothingToSaveError
+    from .engine.layout import CONTAINER_FILE
+    from .engine.quickstatus import folder_matches_head
+
+    base = _base(args)
+    for folder in (base, *base.parents):
+        if (folder / CONTAINER_FILE).is_file():
+            if folder_matches_head(folder):
+                raise NothingToSaveError("nothing changed since the last checkpoint")
+            return
+
+
 def cmd_init(args: argparse.Namespace, bar: ProgressBar) -> int:
     from .engine import Project
 
@@ -135,6 +150,7 @@ def cmd_status(args: argparse.Namespace, bar: ProgressBar) -> int:
 
 
 def cmd_checkpoint(args: argparse.Namespace, bar: ProgressBar) -> int:
+    _fail_fast_if_unchanged(args)
     with _open(args) as project:
         info = project.checkpoint(
             args.message,

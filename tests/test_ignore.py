@@ -229,3 +229,14 @@ def test_default_patterns_are_valid() -> None:
     assert len(set(DEFAULT_IGNORE_PATTERNS)) == len(DEFAULT_IGNORE_PATTERNS)
     assert IgnoreRules(()).warnings == ()
     assert ".kamaros/" in DEFAULT_IGNORE_PATTERNS
+
+
+def test_precomputed_default_prefilter_is_what_the_defaults_compile_to() -> None:
+    import pathspec
+
+    from kamaros_app.engine import ignore
+
+    spec = pathspec.GitIgnoreSpec.from_lines(ignore.DEFAULT_IGNORE_PATTERNS)
+    computed = ignore._prefilter(spec)
+    assert computed is not None
+    assert computed.pattern == ignore._DEFAULT_PREFILTER

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from .fsutil import TEMP_MARKER
+
+if TYPE_CHECKING:
+    import pathspec
 
 __all__ = ["DEFAULT_IGNORE_PATTERNS", "IGNORE_FILE", "IgnoreRules"]
 
@@ -66,9 +68,30 @@ _HISTORY_DIR = ".kamaros"
 _NAMED_GROUP = re.compile(r"\(\?P<[^>]*>")
 _ANY_FOLDER = "^(?:.+/)?"
 
+# `_prefilter` of the defaults, precomputed so that a project without `.kamarosignore` need
+# not import pathspec (~20 ms) unless a path matches one of them; a test keeps it in step.
+_DEFAULT_PREFILTER = (
+    "^(?:.+/)?(?:\\.kamaros(?:/)|\\.[^/]*\\.kamaros\\-tmp[^/]*(?:(?:/)|$)"
+    "|\\.DS_Store(?:(?:/)|$)|\\._[^/]*(?:(?:/)|$)|\\.Spotlight\\-V100(?:(?:/)|$)"
+    "|\\.Trashes(?:(?:/)|$)|\\.fseventsd(?:(?:/)|$)|\\.TemporaryItems(?:(?:/)|$)"
+    "|Thumbs\\.db(?:(?:/)|$)|ehthumbs\\.db(?:(?:/)|$)|desktop\\.ini(?:(?:/)|$)"
+    "|\\$RECYCLE\\.BIN(?:/)|\\.directory(?:(?:/)|$)|\\.Trash\\-[^/]*(?:/)"
+    "|\\.nfs[^/]*(?:(?:/)|$)|[^/]*\\~(?:(?:/)|$)|\\.[^/]*\\.swp(?:(?:/)|$)"
+    "|\\.[^/]*\\.swo(?:(?:/)|$)|\\.[^/]*\\.swx(?:(?:/)|$)|\\.\\#[^/]*(?:(?:/)|$)"
+    "|\\#[^/]*\\#(?:(?:/)|$)|[^/]*\\.tmp(?:(?:/)|$)|\\~\\$[^/]*(?:(?:/)|$)"
+    "|\\.\\~lock\\.[^/]*\\#(?:(?:/)|$)|[^/]*\\.blend1(?:(?:/)|$)|[^/]*\\.blend2(?:(?:/)|$)"
+    "|[^/]*\\.kra\\-autosave\\.kra(?:(?:/)|$)|[^/]*\\.autosave(?:(?:/)|$)"
+    "|__pycache__(?:/)|[^/]*\\.py[co](?:(?:/)|$))"
+)
+
 
 def _compile(lines: Iterable[str]) -> tuple[list[str], list[str]]:
     """Split lines into those pathspec accepts and warnings about the others."""
+    lines = list(lines)
+    if not lines:
+        return [], []
+    import pathspec
+
     good: list[str] = []
     warnings: list[str] = []
     for number, line in enumerate(lines, 1):
@@ -120,10 +143,22 @@ class IgnoreRules:
 
     def __init__(self, user_lines: Iterable[str] = ()) -> None:
         good, warnings = _compile(user_lines)
-        self._spec = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_IGNORE_PATTERNS, *good])
-        self._prefilter = _prefilter(self._spec)
+        self._lines = [*DEFAULT_IGNORE_PATTERNS, *good]
+        self._spec: pathspec.GitIgnoreSpec | None = None
+        self._prefilter: re.Pattern[str] | None
+        if good:
+            self._prefilter = _prefilter(self._build_spec())
+        else:
+            self._prefilter = re.compile(_DEFAULT_PREFILTER)
         self._warnings = tuple(warnings)
         self._dirs: dict[str, bool] = {}
+
+    def _build_spec(self) -> pathspec.GitIgnoreSpec:
+        if self._spec is None:
+            import pathspec
+
+            self._spec = pathspec.GitIgnoreSpec.from_lines(self._lines)
+        return self._spec
 
     @classmethod
     def load(cls, root: Path) -> IgnoreRules:
@@ -185,4 +220,4 @@ class IgnoreRules:
             return False
         # No separator normalisation: on Windows pathspec would treat "\\" as one, but our
         # paths are POSIX and a backslash is an ordinary file-name character on Linux.
-        return self._spec.match_file(path, separators=())
+        return self._build_spec().match_file(path, separators=())

@@ -22,6 +22,7 @@ from .errors import (
     InvalidArgumentError,
     LockedError,
     NotAProjectError,
+    NothingToSaveError,
     ProjectExistsError,
     ReadOnlyError,
     VersionNotFoundError,
@@ -38,6 +39,7 @@ from .layout import (
 from .manifest import Manifest, validate_tag_name
 from .manifest_cache import load_manifest
 from .progress import CancelToken, ProgressCallback, Reporter
+from .quickstatus import STAT_CACHE_KEY, container_fingerprint
 from .restore import (
     RestorePlan,
     apply_plan,
@@ -47,7 +49,7 @@ from .restore import (
     user_paths,
 )
 from .statcache import CachedFile, StatCache
-from .status import Status, compute_status, hash_file
+from .status import FileScan, Status, compute_status, hash_file
 from .store import ContentStore
 from .verify import tail_looks_finished
 from .zipcontainer import ContainerReader, ContainerWriter
@@ -56,7 +58,6 @@ __all__ = ["FileInfo", "GcResult", "Project", "RestoreResult", "VersionInfo"]
 
 ZIP_DEFLATED = 8
 MAX_MANIFEST_BYTES = 1 << 30
-_CACHE_KEY = "1"
 AUTO_GC_MIN_DEAD_BYTES = 16 * 1024 * 1024
 
 
@@ -75,6 +76,8 @@ class Project(History):
         self.root = root
         self.read_only = read_only
         self._lock = lock
+        self._head_fingerprint: str | None = None
+        """The container as `_load` found it, taken *before* reading it (see quickstatus)."""
 
     # ------------------------------------------------------------ opening and closing
 
@@ -148,6 +151,7 @@ class Project(History):
         container = self.root / CONTAINER_FILE
         if not self.read_only:
             self._clean_leftovers()
+        self._head_fingerprint = container_fingerprint(container)
         reader = ContainerReader.open(container)
         if reader.torn_tail:
             if self.read_only:
@@ -161,6 +165,7 @@ class Project(History):
             else:
                 reader.close()
                 self._roll_back_tail(container, reader.commit_end)
+                self._head_fingerprint = container_fingerprint(container)
                 reader = ContainerReader.open(container)
         self._reader = reader
         manifest = load_manifest(reader, MAX_MANIFEST_BYTES)
@@ -235,13 +240,18 @@ class Project(History):
             raise ReadOnlyError("this project is open read-only")
 
     def _cache(self) -> StatCache:
-        return StatCache.load(self.root / STAT_CACHE_FILE, key=_CACHE_KEY)
+        return StatCache.load(self.root / STAT_CACHE_FILE, key=STAT_CACHE_KEY)
 
-    def _save_cache(self, cache: StatCache) -> None:
+    def _save_cache(self, cache: StatCache, scan: FileScan | None = None) -> None:
+        """Save the stat cache; when `scan` found the folder equal to the loaded checkpoint,
+        mark it so, which lets the next "nothing changed" skip opening the history."""
         if self.read_only:
             return
+        if scan is not None and scan.status.is_clean and not scan.status.skipped:
+            cache.retain(frozenset(scan.files))
+            cache.mark_clean(self._head_fingerprint)
         with contextlib.suppress(OSError):  # only a cache: the next status re-reads files
-            cache.save(self.root / STAT_CACHE_FILE, key=_CACHE_KEY)
+            cache.save(self.root / STAT_CACHE_FILE, key=STAT_CACHE_KEY)
 
     # ------------------------------------------------------------ queries
 
@@ -250,7 +260,7 @@ class Project(History):
     ) -> Status:
         cache = self._cache()
         scan = compute_status(self.root, self.manifest.fileMap, cache, Reporter(progress, cancel))
-        self._save_cache(cache)
+        self._save_cache(cache, scan)
         return scan.status
 
     # ------------------------------------------------------------ writes
@@ -277,6 +287,9 @@ class Project(History):
         reporter = Reporter(progress, cancel)
         cache = self._cache()
         scan = compute_status(self.root, self.manifest.fileMap, cache, reporter)
+        if scan.status.is_clean:
+            self._save_cache(cache, scan)
+            raise NothingToSaveError("nothing changed since the last checkpoint")
         _, result = save_checkpoint(
             root=self.root,
             manifest=self.manifest,
@@ -291,8 +304,9 @@ class Project(History):
             tag=tag,
         )
         self._load()
-        self._save_cache(cache)
         self._compact_if_wasteful(reporter)
+        saved_as_scanned = not result.skipped and not scan.status.skipped
+        self._save_cache(cache, FileScan(Status(), scan.files) if saved_as_scanned else None)
         return VersionInfo.of(result.version, self.tags_of(result.version.id))
 
     def dead_bytes(self) -> int:

@@ -106,6 +106,7 @@ class StatCache:
         self._records: bytes = b""
         self._loaded_reference_ns = 0
         self._fresh: dict[str, CachedFile] = {}
+        self._clean_head: str | None = None
 
     @classmethod
     def load(cls, path: Path, *, key: str) -> StatCache:
@@ -143,11 +144,24 @@ class StatCache:
         cache._loaded = loaded
         cache._records = body[paths_len:]
         cache._loaded_reference_ns = reference
+        clean = header.get("clean_head")
+        cache._clean_head = clean if isinstance(clean, str) else None
         return cache
 
     @property
     def key(self) -> str:
         return self._key
+
+    @property
+    def clean_head(self) -> str | None:
+        """The container fingerprint this cache was proven equal to, if any: then its
+        entries are exactly the files of that checkpoint, with their hashes."""
+        return self._clean_head
+
+    def mark_clean(self, head_fingerprint: str | None) -> None:
+        """Record that the cached files (after `retain` of the folder's files) are exactly
+        the checkpoint whose container has `head_fingerprint` (see quickstatus)."""
+        self._clean_head = head_fingerprint
 
     def __len__(self) -> int:
         return len(self._fresh) + sum(1 for p in self._loaded if p not in self._fresh)
@@ -181,8 +195,10 @@ class StatCache:
     def update(self, rel_path: str, entry: CachedFile) -> None:
         """Record what reading `rel_path` gave; `entry.stat` must be from before the read."""
         self._fresh[rel_path] = entry
+        self._clean_head = None
 
     def remove(self, rel_path: str) -> None:
+        self._clean_head = None
         self._fresh.pop(rel_path, None)
         self._loaded.pop(rel_path, None)
 
@@ -226,5 +242,7 @@ class StatCache:
             "paths_bytes": len(paths_blob),
             "checksum": hash_bytes(body),
         }
+        if self._clean_head is not None:
+            header["clean_head"] = self._clean_head
         atomic_write_bytes(Path(path), json.dumps(header).encode("ascii") + b"\n" + body)
         self._key = key
