@@ -16,7 +16,8 @@ from .errors import (
     ProjectExistsError,
     UnsupportedFormatError,
 )
-from .layout import CONTAINER_FILE, KAMAROS_DIR, MANIFEST_ENTRY
+from .fsutil import atomic_write_bytes
+from .layout import CONTAINER_FILE, JOURNAL_FILE, KAMAROS_DIR, MANIFEST_ENTRY
 from .legacy import LEGACY_MANIFESTS, convert_legacy
 from .manifest import Manifest
 from .progress import CancelToken, ProgressCallback, Reporter
@@ -28,6 +29,9 @@ from .zipcontainer import ContainerReader
 __all__ = ["detect_kind", "import_container"]
 
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024
+# Written before the history lands in the new folder, so that an import killed between
+# that moment and the end of the extraction of the files is finished by the next open.
+_IMPORT_JOURNAL = json.dumps({"kind": "import", "target": "", "previous": ""}).encode()
 
 
 def _free_space(dest: Path) -> int:
@@ -95,6 +99,7 @@ def import_container(
                 _copy_verified(reader, tmp, reporter)
             else:
                 convert_legacy(reader, manifest_entry, tmp, reporter)
+            atomic_write_bytes(dest / JOURNAL_FILE, _IMPORT_JOURNAL)
             os.replace(tmp, dest / CONTAINER_FILE)
         except BaseException:
             lock.release()

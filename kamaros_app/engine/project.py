@@ -184,7 +184,12 @@ class Project(History):
         if journal is not None and not self.read_only:
             # Only a restore writes into the folder; its half-written files are ours to drop.
             remove_stale_temp_files(self.root)
-        if journal is not None and not any("interrupted" in n for n in self.notices):
+        if journal is not None and journal.get("kind") == "import":
+            if self.read_only:
+                self.notices.append(
+                    "an import into this folder did not finish; open it for writing to finish it"
+                )
+        elif journal is not None and not any("interrupted" in n for n in self.notices):
             target = str(journal.get("target", ""))[:8]
             previous = str(journal.get("previous", ""))[:8]
             self.notices.append(
