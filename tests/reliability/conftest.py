@@ -1,8 +1,8 @@
 """The reliability campaign (docs/RELIABILITY.md): CI budget by default, `--long` for more.
 
 Every scenario records its figures (runs, failures found) with the `campaign` fixture; they
-are collected in `build/reliability/figures.json`, from which the table in
-docs/RELIABILITY.md is written (`python -m tests.reliability.report`).
+are collected in `build/reliability/figures.json` (`figures-long.json` for a `--long` run),
+from which the table in docs/RELIABILITY.md is written (`python -m tests.reliability.report`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 FIGURES = Path(__file__).parents[2] / "build" / "reliability" / "figures.json"
+FIGURES_LONG = FIGURES.with_name("figures-long.json")  # written by a `--long` run
 
 
 @dataclass
@@ -33,20 +34,24 @@ class Campaign:
     def __init__(self) -> None:
         self.scenarios: dict[str, Scenario] = {}
 
-    def record(self, name: str, runs: int, failures: int = 0, note: str = "") -> None:
+    def record(
+        self, name: str, runs: int, failures: int = 0, note: str = "", seconds: float = 0.0
+    ) -> None:
         scenario = self.scenarios.setdefault(name, Scenario(name))
         scenario.runs += runs
         scenario.failures += failures
+        scenario.seconds += seconds
         if note:
             scenario.notes.append(note)
 
     def save(self, long_mode: bool) -> None:
-        FIGURES.parent.mkdir(parents=True, exist_ok=True)
+        target = FIGURES_LONG if long_mode else FIGURES
+        target.parent.mkdir(parents=True, exist_ok=True)
         previous: dict[str, dict] = {}
-        if FIGURES.exists() and os.environ.get("KAMAROS_FIGURES_APPEND"):
-            previous = json.loads(FIGURES.read_text()).get("scenarios", {})
+        if target.exists() and os.environ.get("KAMAROS_FIGURES_APPEND"):
+            previous = json.loads(target.read_text()).get("scenarios", {})
         merged = {**previous, **{n: asdict(s) for n, s in self.scenarios.items()}}
-        FIGURES.write_text(
+        target.write_text(
             json.dumps(
                 {
                     "long": long_mode,
