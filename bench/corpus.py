@@ -289,7 +289,7 @@ def _generate(spec: CorpusSpec, tree: Path) -> tuple[list[str], list[str], int]:
             folder = folder_names[i % len(folder_names)]
         else:
             top = folder_names[rng.randrange(len(folder_names))]
-            folder = f"src/{folder_names[hash_index(top, 7)]}/{top}"
+            folder = f"src/{folder_names[hash_index(top, min(7, len(folder_names)))]}/{top}"
         rel = f"{folder}/{maker.words(1)[0]}_{i}{ext}"
         total += _write(tree / rel, text.encode())
         texts.append(rel)

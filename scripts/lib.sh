@@ -15,10 +15,11 @@ KAMAROS_RUN_PACKAGES=(
     libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xkb1
 )
 # Extra tools the test suite uses: a virtual X server, Info-ZIP unzip (the container must
-# extract with it), and `import` (ImageMagick) for screenshots of the virtual screen;
+# extract with it), `import` (ImageMagick) for screenshots of the virtual screen, git (the
+# benchmark harness test compares with it);
 # for the application bundle (packaging/): binutils (strip, objdump for PyInstaller) and the
 # desktop-integration checkers (desktop-file-validate, update-mime-database, xdg-mime, gio).
-KAMAROS_TEST_PACKAGES=(xvfb xauth unzip imagemagick
+KAMAROS_TEST_PACKAGES=(xvfb xauth unzip imagemagick git
     binutils desktop-file-utils shared-mime-info xdg-utils libglib2.0-bin)
 
 kamaros_say() {

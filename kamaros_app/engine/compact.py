@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import diskio
 from .errors import InvalidArgumentError
 from .fsutil import fsync_dir
 from .layout import (
@@ -103,17 +104,17 @@ def new_container(dest: Path, *, mimetype: bytes | None = MIMETYPE) -> Iterator[
     if dest.exists() and dest.is_dir():
         raise InvalidArgumentError(f"{dest} is a folder")
     tmp = dest.with_name(f".{dest.name}.new-tmp")
-    tmp.unlink(missing_ok=True)
+    diskio.unlink(tmp, missing_ok=True)
     writer = ContainerWriter.create(tmp, mimetype=mimetype)
     try:
         yield writer
         writer.commit()
         writer.close()
-        os.replace(tmp, dest)
+        diskio.replace(tmp, dest)
         fsync_dir(dest.parent)
     except BaseException:
         writer.abort()
-        tmp.unlink(missing_ok=True)
+        diskio.unlink(tmp, missing_ok=True)
         raise
 
 

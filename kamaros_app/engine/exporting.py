@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from . import diskio
 from .compact import new_container
 from .errors import InvalidArgumentError
 from .fsutil import atomic_write_chunks
@@ -42,10 +43,10 @@ def export_files(
         return len(states)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise InvalidArgumentError(f"{dest} must be a new or empty folder")
-    dest.mkdir(parents=True, exist_ok=True)
+    diskio.makedirs(dest)
     for path, state in sorted(states.items()):
         target = dest / path
-        target.parent.mkdir(parents=True, exist_ok=True)
+        diskio.makedirs(target.parent)
         atomic_write_chunks(target, store.iter_content(state.hash), mode=_mode(state.executable))
         done += state.size
         reporter.report("Exporting", done, total, item=path)

@@ -1,4 +1,4 @@
-"""Durable file writes (temp file, fsync, rename): every engine write goes through here."""
+"""Durable file writes (temp file, fsync, rename) on top of `diskio`, the one I/O layer."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from . import diskio
 from .errors import DiskFullError, InvalidArgumentError
 
 __all__ = [
@@ -28,12 +29,6 @@ TEMP_MARKER = ".kamaros-tmp-"
 _DISK_FULL_ERRNOS = frozenset(
     getattr(errno, name) for name in ("ENOSPC", "EDQUOT") if hasattr(errno, name)
 )
-# fsync on a directory is not supported everywhere (some network and FUSE file systems).
-_DIR_FSYNC_UNSUPPORTED = frozenset(
-    getattr(errno, name)
-    for name in ("EINVAL", "EBADF", "ENOTSUP", "EOPNOTSUPP")
-    if hasattr(errno, name)
-)
 # Longest destination name kept verbatim in a temp name (file names are limited to 255 bytes).
 _MAX_NAME_BYTES = 180
 
@@ -44,19 +39,7 @@ def fsync_dir(path: Path) -> None:
     Windows cannot open a directory; some file systems refuse fsync on one. Those cases are
     ignored; a real I/O error is raised.
     """
-    if os.name == "nt":
-        return
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        if exc.errno not in _DIR_FSYNC_UNSUPPORTED:
-            raise
-    finally:
-        os.close(fd)
+    diskio.fsync_dir(path)
 
 
 def is_temp_name(name: str) -> bool:
@@ -86,7 +69,7 @@ def _make_parents(directory: Path) -> None:
         current = current.parent
     for folder in reversed(missing):
         try:
-            folder.mkdir()
+            diskio.mkdir(folder)
         except FileExistsError:
             if not folder.is_dir():
                 raise InvalidArgumentError(f"{folder} exists and is not a folder") from None
@@ -146,30 +129,31 @@ def atomic_write_chunks(
         try:
             # Without a known mode the kernel applies the umask to 0o666, as for any new
             # file. With one, start private and chmod before any content is written.
-            fd = os.open(tmp, flags, 0o666 if perm is None else 0o600)
+            fd = diskio.open_fd(tmp, flags, 0o666 if perm is None else 0o600)
             created = True
             if perm is not None and hasattr(os, "fchmod"):
-                os.fchmod(fd, perm)
-            with os.fdopen(fd, "wb", closefd=True) as f:
-                fd = -1  # owned and closed by `f` from here on
-                for chunk in chunks:
-                    f.write(chunk)
-                f.flush()
-                os.fsync(f.fileno())
+                diskio.fchmod(fd, perm)
+            for chunk in chunks:
+                diskio.write_all(fd, chunk)
+            diskio.fsync(fd)
+            closing, fd = fd, -1
+            diskio.close(closing)
             if perm is not None and not hasattr(os, "fchmod"):
-                os.chmod(tmp, perm)
-            os.replace(tmp, dest)
+                diskio.chmod(tmp, perm)
+            diskio.replace(tmp, dest)
             created = False
         except OSError as exc:
             if exc.errno in _DISK_FULL_ERRNOS:
                 raise _disk_full(exc, dest) from exc
+            if exc.filename is None:  # write and fsync errors name no file
+                exc.filename = os.fspath(dest)
             raise
     except BaseException:
         if fd >= 0:
-            os.close(fd)
+            diskio.close(fd)
         if created:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
+                diskio.unlink(tmp)
         raise
     fsync_dir(parent)
 
@@ -209,7 +193,7 @@ def remove_stale_temp_files(root: Path, *, recursive: bool = True) -> int:
                     pending.append(Path(entry.path))
             elif is_temp_name(entry.name):
                 try:
-                    os.unlink(entry.path)
+                    diskio.unlink(entry.path)
                 except FileNotFoundError:
                     continue
                 removed += 1

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
+from . import diskio
 from .compact import plan_compaction, write_compacted
 from .errors import (
     DamagedContainerError,
@@ -80,7 +80,7 @@ def import_container(
     dest = dest.absolute()
     if _is_leftover_of_failed_import(dest):
         Project._acquire(dest).release()  # raises LockedError if that import still runs
-        shutil.rmtree(dest / KAMAROS_DIR)
+        diskio.rmtree(dest / KAMAROS_DIR)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise ProjectExistsError(f"{dest} must be a new or empty folder")
     if not source.is_file():
@@ -90,8 +90,7 @@ def import_container(
     try:
         _check_room(reader, dest)
         kind, manifest_entry = detect_kind(reader)
-        dest.mkdir(parents=True, exist_ok=True)
-        (dest / KAMAROS_DIR).mkdir(exist_ok=True)
+        diskio.makedirs(dest / KAMAROS_DIR)
         lock = Project._acquire(dest)
         try:
             tmp = dest / KAMAROS_DIR / "import-tmp.jcf"
@@ -100,16 +99,16 @@ def import_container(
             else:
                 convert_legacy(reader, manifest_entry, tmp, reporter)
             atomic_write_bytes(dest / JOURNAL_FILE, _IMPORT_JOURNAL)
-            os.replace(tmp, dest / CONTAINER_FILE)
+            diskio.replace(tmp, dest / CONTAINER_FILE)
         except BaseException:
             lock.release()
             raise
     except BaseException:
         reader.close()
         if created:
-            shutil.rmtree(dest, ignore_errors=True)
+            diskio.rmtree(dest, ignore_errors=True)
         else:
-            shutil.rmtree(dest / KAMAROS_DIR, ignore_errors=True)
+            diskio.rmtree(dest / KAMAROS_DIR, ignore_errors=True)
         raise
     reader.close()
     project = Project(dest, read_only=False, lock=lock)

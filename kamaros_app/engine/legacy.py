@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from . import diskio
 from .errors import DamagedContainerError, UnsupportedFormatError
 from .hashing import ContentHasher
 from .layout import MANIFEST_ENTRY, MIMETYPE, blob_name, content_name
@@ -178,7 +179,7 @@ def convert_legacy(
         writer.close()
     except BaseException:
         writer.abort()
-        dest.unlink(missing_ok=True)
+        diskio.unlink(dest, missing_ok=True)
         raise
 
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import os
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import filelock
 
 from .. import __version__
+from . import diskio
 from .checkpoint import save_checkpoint
 from .compact import CompactPlan, new_container, plan_compaction, write_compacted
 from .diff import FileDiff, Side, compare_sides
@@ -27,7 +27,7 @@ from .errors import (
     ReadOnlyError,
     VersionNotFoundError,
 )
-from .fsutil import remove_stale_temp_files
+from .fsutil import atomic_write_chunks, remove_stale_temp_files
 from .history import FileInfo, History, VersionInfo
 from .layout import (
     CONTAINER_FILE,
@@ -97,7 +97,7 @@ class Project(History):
             raise ProjectExistsError(f"{folder} already has a Kamaros history")
         if folder.exists() and not folder.is_dir():
             raise InvalidArgumentError(f"{folder} is not a folder")
-        (folder / KAMAROS_DIR).mkdir(parents=True, exist_ok=True)
+        diskio.makedirs(folder / KAMAROS_DIR)
         lock = cls._acquire(folder)
         try:
             container = folder / CONTAINER_FILE
@@ -204,29 +204,28 @@ class Project(History):
         they are kept in a side file first, so nothing is thrown away unseen.
         """
         damaged = tail_looks_finished(container, commit_end)
-        with open(container, "r+b") as handle:
+        handle = diskio.open_file(container, "r+b")
+        try:
             if damaged:
                 kept = container.with_name(f"damaged-commit-{int(time.time())}.bin")
                 handle.seek(commit_end)
-                with open(kept, "wb") as side:
-                    shutil.copyfileobj(handle, side)
-                    side.flush()
-                    os.fsync(side.fileno())
+                atomic_write_chunks(kept, iter(partial(handle.read, 1 << 20), b""))
                 self.notices.append(
                     "the newest save is damaged and could not be read; the project was opened "
                     f"at the checkpoint before it, and the damaged bytes were kept in {kept}"
                 )
             else:
                 self.notices.append("an unfinished save was rolled back; no checkpoint was lost")
-            handle.truncate(commit_end)
-            handle.flush()
-            os.fsync(handle.fileno())
+            diskio.ftruncate(handle.fileno(), commit_end)
+            diskio.fsync(handle.fileno())
+        finally:
+            diskio.close(handle)
 
     def _clean_leftovers(self) -> None:
         folder = self.root / KAMAROS_DIR
         for leftover in [*folder.glob("*-tmp*"), *folder.glob("cache/*-tmp*")]:
             if leftover.is_file():
-                leftover.unlink(missing_ok=True)
+                diskio.unlink(leftover, missing_ok=True)
 
     def close(self) -> None:
         super().close()

@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import diskio
 from .errors import InvalidArgumentError
 from .fsutil import atomic_write_bytes, atomic_write_chunks, fsync_dir
 from .layout import JOURNAL_FILE
@@ -167,7 +168,7 @@ def apply_plan(
         reporter.check()
         full = root / path
         with contextlib.suppress(FileNotFoundError):
-            full.unlink()
+            diskio.unlink(full)
         cache.remove(path)
         touched_dirs.add(full.parent)
     _prune_empty_dirs(root, touched_dirs)  # a removed folder may be where a file goes
@@ -204,8 +205,8 @@ def _clear_way(root: Path, full: Path) -> None:
         # Only empty folders can be in the way here (check_conflicts saw to the rest).
         for folder in sorted(full.rglob("*"), key=lambda p: len(p.parts), reverse=True):
             if folder.is_dir() and not folder.is_symlink():
-                folder.rmdir()
-        full.rmdir()
+                diskio.rmdir(folder)
+        diskio.rmdir(full)
     parent = full.parent
     for ancestor in [parent, *parent.parents]:
         if ancestor == root:
@@ -215,7 +216,7 @@ def _clear_way(root: Path, full: Path) -> None:
                 f"{ancestor.relative_to(root)} is a file that no checkpoint knows, where "
                 "a folder is needed; move it away and restore again"
             )
-    parent.mkdir(parents=True, exist_ok=True)
+    diskio.makedirs(parent)
 
 
 def _prune_empty_dirs(root: Path, folders: set[Path]) -> None:
@@ -223,7 +224,7 @@ def _prune_empty_dirs(root: Path, folders: set[Path]) -> None:
         current = folder
         while current != root and root in current.parents:
             try:
-                current.rmdir()
+                diskio.rmdir(current)
             except OSError:
                 break
             fsync_dir(current.parent)
@@ -240,7 +241,7 @@ def read_journal(root: Path) -> dict[str, object] | None:
 
 def clear_journal(root: Path) -> None:
     try:
-        (root / JOURNAL_FILE).unlink()
+        diskio.unlink(root / JOURNAL_FILE)
     except FileNotFoundError:
         return
     fsync_dir((root / JOURNAL_FILE).parent)

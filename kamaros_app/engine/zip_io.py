@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import threading
 
+from . import diskio
+
 __all__ = []
 
 _SEEK_LOCK = threading.Lock()  # only for platforms without os.pread / os.pwrite
@@ -19,11 +21,7 @@ def _pread_once(fd: int, size: int, offset: int) -> bytes:
 
 
 def _pwrite_once(fd: int, data: memoryview, offset: int) -> int:
-    if hasattr(os, "pwrite"):
-        return os.pwrite(fd, data, offset)
-    with _SEEK_LOCK:  # pragma: no cover - Windows
-        os.lseek(fd, offset, os.SEEK_SET)
-        return os.write(fd, data)
+    return diskio.pwrite(fd, data, offset)  # every write goes through the I/O layer
 
 
 def _pread(fd: int, size: int, offset: int) -> bytes:

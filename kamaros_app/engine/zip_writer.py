@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -12,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Final, NoReturn
 
+from . import diskio
 from .errors import (
     DamagedContainerError,
     DiskFullError,
@@ -97,7 +99,12 @@ class ContainerWriter:
     ) -> ContainerWriter:
         """A new container at `path` (which must not exist), optionally with a mimetype entry."""
         path = Path(path)
-        handle = open(path, "xb", buffering=0)  # noqa: SIM115 - owned by the writer
+        try:
+            handle = diskio.open_file(path, "xb")
+        except OSError as exc:
+            if _is_disk_full(exc):
+                raise DiskFullError(f"the disk is full: {path} could not be created") from exc
+            raise
         writer = cls(handle, path, 0, {}, created=True)
         if mimetype is not None:
             writer.add_bytes("mimetype", mimetype, method=STORED)
@@ -108,7 +115,7 @@ class ContainerWriter:
         """A writer appending after the commit `reader` has read (nothing changes until commit)."""
         if reader.closed:
             raise ValueError(f"the container reader for {reader.path} is closed")
-        handle = open(reader.path, "r+b", buffering=0)  # noqa: SIM115 - owned by the writer
+        handle = diskio.open_file(reader.path, "r+b")
         try:
             mine = os.fstat(handle.fileno())
             theirs = os.fstat(reader._fd)
@@ -117,7 +124,7 @@ class ContainerWriter:
             if mine.st_size < reader.commit_end:
                 raise DamagedContainerError(f"{reader.path} shrank since it was read")
         except BaseException:
-            handle.close()
+            diskio.close(handle)
             raise
         return cls(handle, reader.path, reader.commit_end, reader.entries, created=False)
 
@@ -151,6 +158,8 @@ class ContainerWriter:
                 f"the disk is full while writing {self.path}; "
                 "the container was left as it was at its last commit"
             ) from exc
+        if exc.filename is None:  # write and fsync errors name no file
+            exc.filename = os.fspath(self.path)
         raise exc
 
     def _pwrite_all(self, data: bytes | bytearray | memoryview, offset: int) -> None:
@@ -165,7 +174,7 @@ class ContainerWriter:
 
     def _fsync(self) -> None:
         try:
-            os.fsync(self._fd)
+            diskio.fsync(self._fd)
         except OSError as exc:
             self._fail(exc)
 
@@ -470,11 +479,12 @@ class ContainerWriter:
         end = cd_offset + len(tail)
         try:
             if os.fstat(self._fd).st_size > end:
-                os.ftruncate(self._fd, end)
+                diskio.ftruncate(self._fd, end)
         except OSError:
             pass  # leftover bytes after a valid commit are harmless: recovery skips them
         if fsync and self._created and not self._committed:
-            _fsync_dir(self.path.parent)
+            with contextlib.suppress(OSError):
+                diskio.fsync_dir(self.path.parent)
         self._committed = True
         self._base = self._pos = self._buf_start = end
 
@@ -488,16 +498,16 @@ class ContainerWriter:
         self._buf.clear()
         try:
             if self._created and not self._committed:
-                self._handle.close()
-                self.path.unlink(missing_ok=True)
+                diskio.close(self._handle)
+                diskio.unlink(self.path, missing_ok=True)
                 return
             if os.fstat(self._fd).st_size > self._base:
-                os.ftruncate(self._fd, self._base)
+                diskio.ftruncate(self._fd, self._base)
         except OSError:
             pass
         finally:
             if not self._handle.closed:
-                self._handle.close()
+                diskio.close(self._handle)
 
     def abort(self) -> None:
         """Discard everything since the last commit and close (a new, never committed file
@@ -518,16 +528,3 @@ class ContainerWriter:
         tb: TracebackType | None,
     ) -> None:
         self._discard()
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -1,0 +1,49 @@
+"""The benchmark harness end to end on tiny corpora (`python -m bench --smoke`)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+STEPS = ("init", "first", "unchanged", "mutated", "restore")
+
+
+@pytest.mark.timeout(120)
+def test_smoke_run_measures_every_step_and_verifies_restores(tmp_path: Path) -> None:
+    tools = "kamaros,git" if shutil.which("git") else "kamaros"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--tools", tools, "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "K/best" in proc.stdout
+    assert "== targets" in proc.stdout
+    results = json.loads((tmp_path / "latest.json").read_text())
+    assert list(tmp_path.glob("results-*.json"))
+    assert results["machine"]["cpu_count"] >= 1
+    assert set(results["corpora"]) == {"mixed", "small", "big"}
+    for name, corpus in results["corpora"].items():
+        for tool in tools.split(","):
+            result = corpus["tools"][tool]
+            assert result["status"] == "ok", (name, tool, result["note"])
+            assert result["verified"] is True
+            run = result["runs"][0]
+            for step in STEPS:
+                assert run[step]["wall_s"] > 0, (name, tool, step)
+            assert run["restore"]["verified_files"] == corpus["files"]
+            assert run["mutated"]["repo_bytes"] > 0
+        assert any(row["ratio"] for row in corpus["table"]) or tools == "kamaros"
+    edits = results["micro"]["text_edits"]
+    assert edits["verified"] and edits["store_ms_median"] > 0
+    assert any(t["verdict"] in ("PASS", "MISS") for t in results["targets"])
+    assert not (tmp_path / "runs").exists()
