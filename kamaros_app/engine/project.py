@@ -44,6 +44,7 @@ from .restore import (
     RestorePlan,
     apply_plan,
     check_conflicts,
+    clear_journal,
     plan_restore,
     read_journal,
     user_paths,
@@ -444,6 +445,10 @@ class Project(History):
             self._save_cache(cache)
             record_id = self._record_restore(target_id, plan, selected, cache, reporter)
             self._compact_if_wasteful(reporter)
+        elif not dry_run and selected is None:
+            # The folder already is the target: a restore interrupted after its last file
+            # was written is finished by this one, so it must stop being reported.
+            clear_journal(self.root)
         return RestoreResult(target_id, previous_id, safety_id, record_id, plan, dry_run)
 
     def _record_restore(

@@ -274,3 +274,36 @@ def test_import_killed_right_after_the_history_landed(tmp_path: Path) -> None:
         assert project.status().is_clean
         assert any("import was finished" in n for n in project.notices), project.notices
         assert not any("restore" in n for n in project.notices), project.notices
+
+
+KILL_BEFORE_JOURNAL_CLEARED = """
+import os, signal, sys
+from pathlib import Path
+import kamaros_app.engine.restore as restore
+from kamaros_app.engine import Project
+# die after the last file of the restore is written, before the journal is removed
+restore.clear_journal = lambda root: os.kill(os.getpid(), signal.SIGKILL)
+with Project.open(Path(sys.argv[1])) as project:
+    project.restore(sys.argv[2])
+"""
+
+
+def test_restore_killed_after_its_last_file_then_finished(tmp_path: Path) -> None:
+    """Regression (found by planting a journal): when the folder already equalled the
+    target, "restore it again to finish" found nothing to write and never removed the
+    journal, so every later open still said the restore was interrupted."""
+    rng = random.Random(8)
+    root = tmp_path / "proj"
+    with make_history(root, rng, 3) as project:
+        first = project.manifest.versions[0].id
+        wanted = state_hashes(project, first)
+    done = run_python(KILL_BEFORE_JOURNAL_CLEARED, str(root), first)
+    assert done.returncode == -9, done.stderr
+    assert snapshot(root) == wanted  # every file is written: only the journal remains
+    with Project.open(root) as project:
+        assert any("interrupted" in n and first[:8] in n for n in project.notices)
+        project.restore(first)
+        assert project.interrupted_restore() is None
+    with Project.open(root) as project:
+        assert not any("interrupted" in n for n in project.notices), project.notices
+        assert snapshot(root) == wanted

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kamaros_app.engine import History, Project
+from kamaros_app.engine.fsutil import TEMP_MARKER
 from kamaros_app.engine.hashing import hash_bytes
+from kamaros_app.engine.layout import KAMAROS_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -89,12 +91,15 @@ def make_history(root: Path, rng: random.Random, versions: int, *, scale: int = 
 
 
 def leftovers(root: Path) -> list[str]:
-    """Temp files anywhere in the project (its history folder included)."""
-    return sorted(
-        p.relative_to(root).as_posix()
-        for p in root.rglob("*")
-        if "tmp" in p.name and p.is_file() and p.name != "stat-cache.bin"
-    )
+    """Temp files of ours anywhere in the project: `*.kamaros-tmp-*` beside any file, and
+    `*-tmp*` in the history folder (import, compaction)."""
+    out = []
+    for path in root.rglob("*"):
+        rel = path.relative_to(root)
+        ours = TEMP_MARKER in path.name or (rel.parts[0] == KAMAROS_DIR and "-tmp" in path.name)
+        if ours and path.is_file():
+            out.append(rel.as_posix())
+    return sorted(out)
 
 
 def check_every_version(project: History, expected: dict[str, dict[str, str]]) -> None:
