@@ -88,8 +88,9 @@ class Op:
     """One operation about to happen: what, on which file, and how many bytes."""
 
     kind: str
-    path: str
+    path: str  # "<fd N>" for a descriptor opened before the injector was set
     size: int = 0  # bytes to write, or the new length of a truncate
+    fd: int | None = None  # set when the operation acts on a descriptor
 
 
 Injector = Callable[[Op], int | None]
@@ -145,7 +146,7 @@ def _name(target: StrPath | int) -> str:
 def _check(kind: str, target: StrPath | int, size: int = 0) -> int | None:
     """Ask the injector; a torn non-write operation is a crash before it."""
     assert _hook is not None
-    keep = _hook(Op(kind, _name(target), size))
+    keep = _hook(Op(kind, _name(target), size, target if isinstance(target, int) else None))
     if keep is not None and kind != "write":
         raise SimulatedCrash(f"simulated crash before {kind} {_name(target)}")
     return keep
@@ -421,4 +422,6 @@ class FaultInjector:
             raise SimulatedCrash(f"simulated crash before {op.kind} {op.path}")
         if self.fault == "torn":
             return op.size // 2 if self.keep is None else min(self.keep, op.size)
+        if op.fd is not None:  # like the system call: an error on a descriptor names no file
+            raise OSError(self.errno, os.strerror(self.errno))
         raise OSError(self.errno, os.strerror(self.errno), op.path)
