@@ -23,7 +23,7 @@ from .zip_records import (
     _Z64_LOC_SIG,
 )
 
-__all__ = ["COMMIT_MARKER_PREFIX", "CommitLocation", "find_last_commit"]
+__all__ = ["COMMIT_MARKER_PREFIX", "CommitLocation", "find_last_commit", "locate_commit_before"]
 
 COMMIT_MARKER_PREFIX: Final = b"JCF-COMMIT "
 _MARKER_HEX = 32
@@ -171,10 +171,13 @@ def _location(end: _End, size: int, marker: bool) -> CommitLocation:
     )
 
 
-def _scan_backwards(fd: int, size: int) -> tuple[CommitLocation, bytes | None]:
-    """Slow path after a crash: the last EOCD anywhere in the file with a valid marker."""
+def _scan_backwards(
+    fd: int, size: int, before: int | None = None
+) -> tuple[CommitLocation, bytes | None]:
+    """Slow path after a crash: the last EOCD anywhere in the file with a valid marker
+    (with `before`: the last one that starts below that offset, an earlier commit)."""
     record = _EOCD.size + _MARKER_LEN
-    hi = size  # candidates start below hi
+    hi = size if before is None else min(size, before)  # candidates start below hi
     while hi > 0:
         lo = max(0, hi - _SCAN_CHUNK)
         window = _pread(fd, min(size, hi + record) - lo, lo)
@@ -199,6 +202,12 @@ def _scan_backwards(fd: int, size: int) -> tuple[CommitLocation, bytes | None]:
     raise DamagedContainerError(
         "no valid commit found: the file is not a ZIP container or its end is destroyed"
     )
+
+
+def locate_commit_before(fd: int, before: int) -> tuple[CommitLocation, bytes | None]:
+    """The last good commit whose end record starts below offset `before` (the commit
+    before the one there), for reading around a damaged newest commit."""
+    return _scan_backwards(fd, os.fstat(fd).st_size, before)
 
 
 def find_last_commit(f: BinaryIO | int, *, untrusted: bool = False) -> CommitLocation:

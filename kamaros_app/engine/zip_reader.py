@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, BinaryIO, Final, NoReturn
 
 from .errors import DamagedContainerError, HostileContainerError
-from .zip_commit import CommitLocation, _locate
+from .zip_commit import CommitLocation, _locate, locate_commit_before
 from .zip_io import _pread
 from .zip_records import (
     _CDH,
@@ -72,6 +72,8 @@ class _EntryStream(io.RawIOBase):
         self._pending = b""
         self._done = False
         self._error: DamagedContainerError | None = None
+        if entry.damage:
+            self._error = DamagedContainerError(f"{entry.name}: {entry.damage}")
 
     def readable(self) -> bool:
         return True
@@ -215,13 +217,18 @@ class ContainerReader:
         *,
         untrusted: bool = False,
         limits: Limits = _DEFAULT_LIMITS,
+        before: int | None = None,
     ) -> ContainerReader:
-        """Open `path` and validate the structure of its last good commit."""
+        """Open `path` and validate the structure of its last good commit (with `before`,
+        of the last good commit whose end record starts below that offset)."""
         path = Path(path)
         handle = open(path, "rb")  # noqa: SIM115 - kept open by the reader
         try:
             fd = handle.fileno()
-            location, cd = _locate(fd, os.fstat(fd).st_size, untrusted)
+            if before is not None and not untrusted:
+                location, cd = locate_commit_before(fd, before)
+            else:
+                location, cd = _locate(fd, os.fstat(fd).st_size, untrusted)
             if location.entry_count > limits.max_entries:
                 raise HostileContainerError(
                     f"too many entries: {location.entry_count} (limit {limits.max_entries})"
@@ -279,6 +286,8 @@ class ContainerReader:
 
     def raw_entry_bytes(self, entry: ZipEntry, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """Yield the stored (possibly compressed) bytes of `entry`, for verbatim copies."""
+        if entry.damage:
+            raise DamagedContainerError(f"{entry.name}: {entry.damage}")
         offset = entry.data_offset
         left = entry.compressed_size
         while left > 0:
@@ -415,7 +424,12 @@ def _load_entries(
                 raise HostileContainerError(f"duplicate entry name {name!r}")
             seen.add(name)
 
-    data_offsets = _check_local_headers(fd, names, names_b, offsets, csizes, cd_offset)
+    # Only a directory vouched for by a verified commit marker (our own container) is
+    # trusted enough to read around a damaged local header.
+    strict = untrusted or not location.has_marker
+    data_offsets, damage = _check_local_headers(
+        fd, names, names_b, offsets, csizes, cd_offset, strict
+    )
     entries: dict[str, ZipEntry] = {}
     for i, name in enumerate(names):
         method, crc, usize, eattr, time_field, date_field, record = fields[i]
@@ -430,6 +444,7 @@ def _load_entries(
             eattr,
             _decode_date_time(time_field, date_field),
             record,
+            damage.get(i, ""),
         )
     return entries
 
@@ -441,13 +456,22 @@ def _check_local_headers(
     offsets: list[int],
     csizes: list[int],
     cd_offset: int,
-) -> list[int]:
-    """Verify local headers and that no two entries overlap; returns the data offsets."""
+    strict: bool,
+) -> tuple[list[int], dict[int, str]]:
+    """Verify local headers and that no two entries overlap; returns the data offsets and,
+    unless `strict`, the entries whose local header is damaged (with the reason).
+
+    `strict` refuses the file at the first bad header (containers from elsewhere, and any
+    ZIP without a commit marker). In our own container the central directory is vouched for
+    by its commit marker, so a bad local header is damage to that one entry: the others
+    stay readable, and `verify` names it.
+    """
     count = len(names)
     order = sorted(range(count), key=offsets.__getitem__)
     data_offsets = [0] * count
+    damage: dict[int, str] = {}
     prev_end = 0
-    prev_name = ""
+    prev = -1
     i = 0
     while i < count:
         first = order[i]
@@ -467,24 +491,38 @@ def _check_local_headers(
             name = names[k]
             offset = offsets[k]
             if offset < prev_end:
-                raise HostileContainerError(f"overlapping entries: {prev_name!r} and {name!r}")
-            rel = offset - start
-            if rel + _LFH.size > len(window):
-                raise DamagedContainerError(f"{name}: local header is truncated")
-            sig, *_ignored, nlen, xlen = _LFH.unpack_from(window, rel)
-            if sig != _LFH_SIG:
-                raise DamagedContainerError(f"{name}: bad local header signature at {offset}")
-            data_offset = offset + _LFH.size + nlen + xlen
-            end = data_offset + csizes[k]
-            if end > cd_offset:
-                raise DamagedContainerError(f"{name}: entry data runs into the central directory")
-            name_b = names_b[k]
-            if nlen != len(name_b) or window[rel + _LFH.size : rel + _LFH.size + nlen] != name_b:
-                raise DamagedContainerError(
-                    f"{name}: local header name does not match the central directory"
-                )
+                if strict or prev < 0:
+                    raise HostileContainerError(
+                        f"overlapping entries: {names[prev]!r} and {name!r}"
+                    )
+                # The directory is verified, so the previous local header lied about its
+                # length: that entry is damaged, not this one.
+                damage[prev] = "local header is damaged (wrong name or extra length)"
+            problem = _local_header_problem(window, offset - start, offset, names_b[k])
+            data_offset = offset + _LFH.size + len(names_b[k])
+            if problem is None:
+                _sig, *_ignored, nlen, xlen = _LFH.unpack_from(window, offset - start)
+                data_offset = offset + _LFH.size + nlen + xlen
+                if data_offset + csizes[k] > cd_offset:
+                    problem = "entry data runs into the central directory"
+            if problem is not None:
+                if strict:
+                    raise DamagedContainerError(f"{name}: {problem}")
+                damage[k] = problem
+                data_offset = offset + _LFH.size + len(names_b[k])  # a lower bound
             data_offsets[k] = data_offset
-            prev_end = end
-            prev_name = name
+            prev_end = min(data_offset + csizes[k], cd_offset)
+            prev = k
         i = j
-    return data_offsets
+    return data_offsets, damage
+
+
+def _local_header_problem(window: bytes, rel: int, offset: int, name_b: bytes) -> str | None:
+    if rel + _LFH.size > len(window):
+        return "local header is truncated"
+    sig, *_ignored, nlen, _xlen = _LFH.unpack_from(window, rel)
+    if sig != _LFH_SIG:
+        return f"bad local header signature at {offset}"
+    if nlen != len(name_b) or window[rel + _LFH.size : rel + _LFH.size + nlen] != name_b:
+        return "local header name does not match the central directory"
+    return None

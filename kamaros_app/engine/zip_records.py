@@ -60,6 +60,9 @@ class ZipEntry:
     external_attr: int
     date_time: tuple[int, int, int, int, int, int]
     _cd_record: bytes = field(default=b"", repr=False, compare=False)
+    damage: str = field(default="", compare=False)
+    """Why the entry's bytes cannot be found (a damaged local header), or "" when they can.
+    Only a trusted reader accepts such an entry; reading it raises DamagedContainerError."""
 
     @property
     def is_dir(self) -> bool:
