@@ -11,7 +11,6 @@ import mimetypes
 import os
 import time
 import uuid
-import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +21,15 @@ from .hashing import ContentHasher
 from .layout import MANIFEST_ENTRY, blob_name, content_name, delta_name
 from .manifest import ChangeType, FileEntry, FileState, Manifest, RenameEntry, Version, now_iso
 from .objects import compress_bytes, compress_chunks
+from .prepare import (
+    PARALLEL_MAX_BYTES,
+    ZIP_DEFLATED,
+    ZIP_STORED,
+    Changed,
+    ParallelPreparer,
+    PreparedFile,
+    choose_method,
+)
 from .progress import Reporter
 from .statcache import CachedFile, StatCache, StatInfo
 from .status import TEXT_MAX_BYTES, FileScan, Status
@@ -31,58 +39,12 @@ from .zipcontainer import ContainerWriter
 
 __all__ = ["CheckpointResult", "save_checkpoint"]
 
-ZIP_STORED = 0
-ZIP_DEFLATED = 8
-CONTENT_DEFLATE_LEVEL = 6
 BLOB_ZSTD_LEVEL = 3
 MAX_DELTA_CHAIN = 16
 """At most this many reverse patches in a row; then an old content is stored whole."""
 DELTA_MAX_RATIO = 0.5
 """A patch larger than this fraction of its text is not worth it: store the text whole."""
 _RETRIES = 3
-_INCOMPRESSIBLE = frozenset(
-    [
-        ".png",
-        ".jpg",
-        ".jpeg",
-        ".gif",
-        ".webp",
-        ".avif",
-        ".heic",
-        ".mp3",
-        ".m4a",
-        ".aac",
-        ".ogg",
-        ".opus",
-        ".flac",
-        ".mp4",
-        ".m4v",
-        ".mov",
-        ".mkv",
-        ".webm",
-        ".avi",
-        ".zip",
-        ".gz",
-        ".tgz",
-        ".bz2",
-        ".xz",
-        ".zst",
-        ".7z",
-        ".rar",
-        ".jcf",
-        ".docx",
-        ".xlsx",
-        ".pptx",
-        ".odt",
-        ".ods",
-        ".odp",
-        ".epub",
-        ".jar",
-        ".apk",
-        ".woff",
-        ".woff2",
-    ]
-)
 
 
 @dataclass
@@ -178,19 +140,22 @@ def _write(
         renames.append(RenameEntry(entry.inodeId, old_path, new_path, version_id, stamp))
 
     to_write = status.added + status.modified
-    total = sum(scan.files[p].stat.size for p in to_write)
-    progress = _ByteCounter(reporter, total)
-    for path in to_write:
+    sizes = {p: scan.files[p].stat.size for p in to_write}
+    progress = _ByteCounter(reporter, sum(sizes.values()))
+    # Texts that had a text version before: their new text makes the reverse patch.
+    keep_text = frozenset(p for p in to_write if p in old_map and old_map[p].is_text)
+    small = [p for p in to_write if sizes[p] <= PARALLEL_MAX_BYTES]
+    large = [p for p in to_write if sizes[p] > PARALLEL_MAX_BYTES]
+
+    def record(path: str, written: _Written | None) -> None:
         previous = old_map.get(path)
-        try:
-            written = _write_file(writer, root, path, previous, stamp, progress)
-        except FileNotFoundError:
+        if written is None:
             skipped[path] = "vanished while it was being saved"
             if previous is not None:
                 new_map.pop(path)
                 writer.remove(content_name(path))
                 changes[path] = _state(path, previous, "deleted")
-            continue
+            return
         if (
             previous is not None
             and written.entry.currentHash == previous.currentHash
@@ -198,7 +163,7 @@ def _write(
         ):
             new_map[path] = previous  # touched but unchanged: the old entry stays valid
             cache.update(path, CachedFile(written.stat, previous.currentHash, previous.is_text))
-            continue
+            return
         new_map[path] = written.entry
         if written.text is not None:
             texts[path] = written.text
@@ -206,6 +171,26 @@ def _write(
             path, CachedFile(written.stat, written.entry.currentHash, written.entry.is_text)
         )
         changes[path] = _state(path, written.entry, "added" if previous is None else "modified")
+
+    def stream(path: str) -> _Written | None:
+        try:
+            return _write_file(writer, root, path, old_map.get(path), stamp, progress)
+        except FileNotFoundError:
+            return None
+
+    with ParallelPreparer(root, small, sizes, keep_text) as prepared:
+        for path, outcome in prepared:
+            reporter.check()
+            if isinstance(outcome, FileNotFoundError):
+                record(path, None)
+            elif isinstance(outcome, OSError):
+                raise outcome
+            elif isinstance(outcome, Changed):
+                record(path, stream(path))  # re-read the streaming way, with retries
+            else:
+                record(path, _add_prepared(writer, outcome, old_map.get(path), stamp, progress))
+    for path in large:
+        record(path, stream(path))
 
     for path in status.deleted:
         entry = new_map.pop(path)
@@ -231,7 +216,7 @@ def _write(
     if tag is not None:
         tags[tag] = version_id
     new_manifest = manifest.with_changes(
-        fileMap=new_map,
+        fileMap=dict(sorted(new_map.items())),  # as a re-read would give it
         versions=(*manifest.versions, version),
         tags=tags,
         renameLog=(*manifest.renameLog, *renames),
@@ -268,6 +253,50 @@ class _ByteCounter:
         self.reporter.report("Saving files", self.done, self.total, item=item)
 
 
+def _file_entry(
+    path: str,
+    stat: StatInfo,
+    digest: str,
+    is_text: bool,
+    previous: FileEntry | None,
+    stamp: str,
+) -> FileEntry:
+    return FileEntry(
+        type="text" if is_text else "binary",
+        inodeId=previous.inodeId if previous else str(uuid.uuid4()),
+        currentHash=digest,
+        size=stat.size,
+        created_at=previous.created_at if previous else stamp,
+        modified_at=stamp,
+        executable=bool(stat.mode & 0o100),
+        mime=mimetypes.guess_type(path)[0]
+        or ("text/plain" if is_text else "application/octet-stream"),
+        deltaChain=previous.deltaChain if previous else 0,
+    )
+
+
+def _add_prepared(
+    writer: ContainerWriter,
+    prepared: PreparedFile,
+    previous: FileEntry | None,
+    stamp: str,
+    progress: _ByteCounter,
+) -> _Written:
+    st = prepared.stat
+    writer.add_compressed(
+        content_name(prepared.path),
+        prepared.payload,
+        method=prepared.method,
+        crc=prepared.crc,
+        size=st.size,
+        date_time=_dos_time(st.mtime_ns),
+        mode=0o755 if st.mode & 0o100 else 0o644,
+    )
+    progress.advance(st.size, prepared.path)
+    entry = _file_entry(prepared.path, st, prepared.digest, prepared.is_text, previous, stamp)
+    return _Written(entry, st, prepared.text)
+
+
 def _write_file(
     writer: ContainerWriter,
     root: Path,
@@ -280,14 +309,14 @@ def _write_file(
     full = root / path
     for _attempt in range(_RETRIES):
         before = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
-        tee = _Tee(before.size <= TEXT_MAX_BYTES, progress, path)
+        keep = previous is not None and previous.is_text and before.size <= TEXT_MAX_BYTES
+        tee = _Tee(before.size <= TEXT_MAX_BYTES, keep, progress, path)
         chunks = read_chunks(full)
         first = next(chunks, b"")
         zip_entry = writer.add_chunks(
             content_name(path),
             tee.pass_through(_chain(first, chunks)),
-            method=_choose_method(path, first),
-            level=CONTENT_DEFLATE_LEVEL,
+            method=choose_method(path, first),
             date_time=_dos_time(before.mtime_ns),
             mode=0o755 if before.mode & 0o100 else 0o644,
             size_hint=before.size,
@@ -295,19 +324,8 @@ def _write_file(
         after = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
         if after == before and zip_entry.uncompressed_size == before.size:
             is_text = tee.is_text
-            entry = FileEntry(
-                type="text" if is_text else "binary",
-                inodeId=previous.inodeId if previous else str(uuid.uuid4()),
-                currentHash=tee.hasher.hexdigest(),
-                size=before.size,
-                created_at=previous.created_at if previous else stamp,
-                modified_at=stamp,
-                executable=bool(before.mode & 0o100),
-                mime=mimetypes.guess_type(path)[0]
-                or ("text/plain" if is_text else "application/octet-stream"),
-                deltaChain=previous.deltaChain if previous else 0,
-            )
-            text = b"".join(tee.kept).decode("utf-8") if is_text else None
+            entry = _file_entry(path, before, tee.hasher.hexdigest(), is_text, previous, stamp)
+            text = b"".join(tee.kept).decode("utf-8") if is_text and keep else None
             return _Written(entry, before, text)
         progress.advance(-zip_entry.uncompressed_size, path)
     raise FileChangedError(f"{path} kept changing while it was being saved; try again")
@@ -316,9 +334,10 @@ def _write_file(
 class _Tee:
     """Hashes, sniffs and (for text) keeps the chunks flowing into the container."""
 
-    def __init__(self, may_be_text: bool, progress: _ByteCounter, path: str) -> None:
+    def __init__(self, may_be_text: bool, keep: bool, progress: _ByteCounter, path: str) -> None:
         self.hasher = ContentHasher()
         self.sniffer = TextSniffer() if may_be_text else None
+        self.keep = keep
         self.kept: list[bytes] = []
         self.progress = progress
         self.path = path
@@ -332,7 +351,8 @@ class _Tee:
             self.hasher.update(chunk)
             if self.sniffer is not None:
                 self.sniffer.feed(chunk)
-                self.kept.append(chunk)
+                if self.keep:
+                    self.kept.append(chunk)
             self.progress.advance(len(chunk), self.path)
             yield chunk
 
@@ -341,13 +361,6 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     if first:
         yield first
     yield from rest
-
-
-def _choose_method(path: str, sample: bytes) -> int:
-    if os.path.splitext(path)[1].lower() in _INCOMPRESSIBLE or not sample:
-        return ZIP_STORED
-    probe = sample[: 64 * 1024]
-    return ZIP_DEFLATED if len(zlib.compress(probe, 1)) < 0.9 * len(probe) else ZIP_STORED
 
 
 def _dos_time(mtime_ns: int) -> tuple[int, int, int, int, int, int]:

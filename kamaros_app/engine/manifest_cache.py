@@ -18,11 +18,19 @@ _lock = threading.Lock()
 _cache: OrderedDict[tuple[object, ...], Manifest] = OrderedDict()
 
 
-def load_manifest(reader: ContainerReader, max_bytes: int) -> Manifest:
+def load_manifest(
+    reader: ContainerReader, max_bytes: int, *, written: Manifest | None = None
+) -> Manifest:
     """The manifest of the commit `reader` sees. Manifests are immutable per commit, and a
-    commit is identified by the file's identity plus where that commit ends in it."""
+    commit is identified by the file's identity plus where that commit ends in it.
+
+    `written`: the caller committed this manifest itself, as the newest commit, while
+    holding the writer lock; it is remembered for that commit instead of being re-read.
+    """
     entry = reader.entries.get(MANIFEST_ENTRY)
     if entry is None or not reader.has_commit_marker:
+        if written is not None:
+            return written
         return Manifest.from_json_bytes(reader.read_entry(MANIFEST_ENTRY, max_bytes))
     st = os.stat(reader.path)
     with open(reader.path, "rb") as handle:  # the marker: BLAKE3 of this commit's directory
@@ -34,7 +42,10 @@ def load_manifest(reader: ContainerReader, max_bytes: int) -> Manifest:
         if cached is not None:
             _cache.move_to_end(key)
             return cached
-    manifest = Manifest.from_json_bytes(reader.read_entry(MANIFEST_ENTRY, max_bytes))
+    if written is not None:
+        manifest = written
+    else:
+        manifest = Manifest.from_json_bytes(reader.read_entry(MANIFEST_ENTRY, max_bytes))
     with _lock:
         _cache[key] = manifest
         while len(_cache) > _CACHE_SIZE:

@@ -146,7 +146,9 @@ class Project(History):
             ) from None
         return lock
 
-    def _load(self) -> None:
+    def _load(self, written: Manifest | None = None) -> None:
+        """(Re)open the container; `written` is the manifest this process just committed
+        under the lock, which then need not be read back and parsed."""
         if self._reader is not None:
             self._reader.close()
         container = self.root / CONTAINER_FILE
@@ -169,7 +171,7 @@ class Project(History):
                 self._head_fingerprint = container_fingerprint(container)
                 reader = ContainerReader.open(container)
         self._reader = reader
-        manifest = load_manifest(reader, MAX_MANIFEST_BYTES)
+        manifest = load_manifest(reader, MAX_MANIFEST_BYTES, written=written)
         if manifest.is_newer_format and not self.read_only:
             self.notices.append(
                 f"this history was written by a newer Kamaros (format {manifest.formatVersion}); "
@@ -295,7 +297,7 @@ class Project(History):
         if scan.status.is_clean:
             self._save_cache(cache, scan)
             raise NothingToSaveError("nothing changed since the last checkpoint")
-        _, result = save_checkpoint(
+        new_manifest, result = save_checkpoint(
             root=self.root,
             manifest=self.manifest,
             store=self.store,
@@ -308,7 +310,7 @@ class Project(History):
             automatic=automatic,
             tag=tag,
         )
-        self._load()
+        self._load(written=new_manifest)
         self._compact_if_wasteful(reporter)
         saved_as_scanned = not result.skipped and not scan.status.skipped
         self._save_cache(cache, FileScan(Status(), scan.files) if saved_as_scanned else None)

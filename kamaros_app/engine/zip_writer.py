@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Final, NoReturn
 
-from . import diskio
+from . import deflate, diskio
 from .errors import (
     DamagedContainerError,
     DiskFullError,
@@ -305,7 +305,6 @@ class ContainerWriter:
         chunks: Iterable[bytes],
         *,
         method: int,
-        level: int = 6,
         date_time: tuple[int, int, int, int, int, int] | None = None,
         mode: int | None = None,
         size_hint: int = 0,
@@ -325,7 +324,7 @@ class ContainerWriter:
         try:
             self._write(header)
             crc = usize = csize = 0
-            packer = zlib.compressobj(level, zlib.DEFLATED, -15) if method == DEFLATED else None
+            packer = deflate.compressor() if method == DEFLATED else None
             for chunk in chunks:
                 size = chunk.nbytes if isinstance(chunk, memoryview) else len(chunk)
                 if not size:
@@ -370,19 +369,40 @@ class ContainerWriter:
         data: bytes,
         *,
         method: int,
-        level: int = 6,
         date_time: tuple[int, int, int, int, int, int] | None = None,
         mode: int | None = None,
     ) -> ZipEntry:
         """Add an entry whose bytes are all in memory."""
+        payload = deflate.deflate(data) if method == DEFLATED else data
+        return self.add_compressed(
+            name,
+            payload,
+            method=method,
+            crc=zlib.crc32(data),
+            size=len(data),
+            date_time=date_time,
+            mode=mode,
+        )
+
+    def add_compressed(
+        self,
+        name: str,
+        payload: bytes,
+        *,
+        method: int,
+        crc: int,
+        size: int,
+        date_time: tuple[int, int, int, int, int, int] | None = None,
+        mode: int | None = None,
+    ) -> ZipEntry:
+        """Add an entry already compressed with `method` (raw deflate for DEFLATED); `crc`
+        and `size` describe the uncompressed bytes. Lets callers compress in parallel."""
         name_b, flags = self._prepare(name, method)
         dos = _dos_date_time(date_time)
         attr = self._attributes(name, mode)
-        if data and name.endswith("/"):
+        if size and name.endswith("/"):
             raise InvalidArgumentError(f"{name}: a directory entry cannot hold data")
-        crc = zlib.crc32(data)
-        payload = zlib.compress(data, level, -15) if method == DEFLATED else data
-        usize = len(data)
+        usize = size
         csize = len(payload)
         header_offset = self._pos
         header = self._local_header(

@@ -1,0 +1,57 @@
+"""Raw deflate for ZIP entries: ISA-L when installed, the standard library's zlib otherwise.
+
+Both write standard deflate streams that any unzip tool reads; they only differ in
+speed. On source-like text ISA-L at level 2 compresses about 5x faster than zlib at level 6
+with a slightly better ratio, which decides how fast a first checkpoint is. Set
+KAMAROS_NATIVE=0 to use only the standard library (for tests and debugging): results on
+disk then differ byte-wise inside the deflate streams, never in what they decompress to.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from typing import Any, Protocol
+
+__all__ = ["NATIVE_ENV", "Deflater", "backend", "compressor", "deflate", "native_allowed"]
+
+NATIVE_ENV = "KAMAROS_NATIVE"
+
+_isal: Any
+try:
+    from isal import isal_zlib as _isal
+except ImportError:  # pragma: no cover - isal is a dependency; this is the documented fallback
+    _isal = None
+
+_ISAL_LEVEL = 2  # ISA-L offers 0-3; 2 matches zlib 6's ratio on text at ~5x the speed
+_ZLIB_LEVEL = 6
+_RAW = -15  # raw deflate (ZIP entries carry no zlib header)
+
+
+class Deflater(Protocol):
+    def compress(self, data: bytes, /) -> bytes: ...
+    def flush(self) -> bytes: ...
+
+
+def native_allowed() -> bool:
+    return os.environ.get(NATIVE_ENV, "1") != "0"
+
+
+def backend() -> str:
+    """ "isal" or "zlib": which library compresses (reported by `kamaros --version`)."""
+    return "isal" if _isal is not None and native_allowed() else "zlib"
+
+
+def compressor() -> Deflater:
+    if _isal is not None and native_allowed():
+        deflater: Deflater = _isal.compressobj(_ISAL_LEVEL, _isal.DEFLATED, _RAW)
+        return deflater
+    return zlib.compressobj(_ZLIB_LEVEL, zlib.DEFLATED, _RAW)
+
+
+def deflate(data: bytes) -> bytes:
+    """`data` as one raw deflate stream."""
+    if _isal is not None and native_allowed():
+        result: bytes = _isal.compress(data, _ISAL_LEVEL, _RAW)
+        return result
+    return zlib.compress(data, _ZLIB_LEVEL, _RAW)
