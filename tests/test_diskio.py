@@ -263,3 +263,29 @@ def test_the_write_finder_finds_writes() -> None:
         "6: open(..., 'r+b')",
         "10: open(..., '?')",
     ]
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SimulatedCrash])
+def test_interrupted_buffered_write_raises_the_interruption(
+    tmp_path: Path, interrupt: type[BaseException]
+) -> None:
+    """Found by the crash campaign: Ctrl+C (or a crash) inside the flush of the write buffer
+    surfaced as BufferError, because the failing write's view kept the buffer exported."""
+    path = tmp_path / "c.jcf"
+    with ContainerWriter.create(path) as writer:
+        writer.add_bytes("a", b"first", method=0)
+        writer.commit()
+    before = path.read_bytes()
+
+    def stop(op: Op) -> None:
+        if op.kind == "write":
+            raise interrupt()
+
+    with ContainerReader.open(path) as reader:
+        writer = ContainerWriter.append_to(reader)
+        writer.add_bytes("small", b"buffered" * 100, method=0)
+        with diskio.inject(stop), pytest.raises(interrupt):
+            writer.add_chunks("big", [os.urandom(2 << 20)], method=0)  # flushes first
+        if interrupt is KeyboardInterrupt:
+            writer.abort()
+            assert path.read_bytes() == before

@@ -168,7 +168,10 @@ class ContainerWriter:
                 done = 0
                 total = flat.nbytes
                 while done < total:
-                    done += _pwrite_once(self._fd, flat[done:], offset + done)
+                    # Released on the way out even when an exception (Ctrl+C) keeps the
+                    # call's frames alive: else the buffer stays exported and cannot shrink.
+                    with flat[done:] as rest:
+                        done += _pwrite_once(self._fd, rest, offset + done)
         except OSError as exc:
             self._fail(exc)
 
