@@ -265,3 +265,39 @@ def test_many_distinct_lines() -> None:
     assert len(patch) < 500
     assert apply_patch(a, patch) == b
     assert apply_patch(b, make_patch(b, a)) == a
+
+
+def _both_ways(monkeypatch: pytest.MonkeyPatch, a: str, b: str) -> tuple[str, str]:
+    from kamaros_app.engine.native import NATIVE_ENV
+
+    monkeypatch.setenv(NATIVE_ENV, "1")
+    native = make_patch(a, b)
+    monkeypatch.setenv(NATIVE_ENV, "0")
+    pure = make_patch(a, b)
+    return native, pure
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(texts, texts)
+def test_native_and_pure_diffs_give_identical_patches(
+    monkeypatch: pytest.MonkeyPatch, a: str, b: str
+) -> None:
+    native, pure = _both_ways(monkeypatch, a, b)
+    assert native == pure
+    assert apply_patch(a, native) == b
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_native_and_pure_agree_on_large_edited_texts(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    new, old = _big_text(seed)
+    native, pure = _both_ways(monkeypatch, new, old)
+    assert native == pure
+    assert apply_patch(new, native) == old
+    many_a = "".join(f"line {i}\n" for i in range(70_000))  # line ids through surrogates
+    many_b = many_a.replace("line 60000\n", "changed\n").replace("line 100\n", "")
+    native, pure = _both_ways(monkeypatch, many_a, many_b)
+    assert native == pure

@@ -9,13 +9,12 @@ disk then differ byte-wise inside the deflate streams, never in what they decomp
 
 from __future__ import annotations
 
-import os
 import zlib
 from typing import Any, Protocol
 
-__all__ = ["NATIVE_ENV", "Deflater", "backend", "compressor", "deflate", "native_allowed"]
+from .native import NATIVE_ENV, native_allowed
 
-NATIVE_ENV = "KAMAROS_NATIVE"
+__all__ = ["NATIVE_ENV", "Deflater", "backend", "compressor", "deflate"]
 
 _isal: Any
 try:
@@ -31,10 +30,6 @@ _RAW = -15  # raw deflate (ZIP entries carry no zlib header)
 class Deflater(Protocol):
     def compress(self, data: bytes, /) -> bytes: ...
     def flush(self) -> bytes: ...
-
-
-def native_allowed() -> bool:
-    return os.environ.get(NATIVE_ENV, "1") != "0"
 
 
 def backend() -> str:

@@ -6,10 +6,20 @@ import codecs
 import re
 import time
 import urllib.parse
+from itertools import accumulate, chain, count, repeat
+from operator import add
+from typing import Any
 
 from diff_match_patch import diff_match_patch, patch_obj
 
 from .errors import DamagedContainerError
+from .native import native_allowed
+
+_native: Any
+try:  # the C++ port of the same diff algorithm; see `_diff_main`
+    import fast_diff_match_patch as _native  # type: ignore[no-redef]
+except ImportError:  # pragma: no cover - a dependency; pure Python is the fallback
+    _native = None
 
 __all__ = [
     "DIFF_TIMEOUT_SECONDS",
@@ -37,6 +47,7 @@ _EQUAL = diff_match_patch.DIFF_EQUAL
 _MAX_LINE_IDS = 1_000_000
 
 _Diff = tuple[int, str]
+_NATIVE_OPS = {"=": _EQUAL, "-": _DELETE, "+": _INSERT}
 
 
 class PatchError(DamagedContainerError):
@@ -104,27 +115,81 @@ def decode_text(data: bytes, what: str = "text") -> str:
 # --------------------------------------------------------------------------- making patches
 
 
-def _lines_to_chars(text1: str, text2: str) -> tuple[str, str, list[str]] | None:
-    """Like dmp's `diff_linesToChars` (lines split on "\\n" only), but faster.
+def _line_codes(text1: str, text2: str) -> tuple[str, str, list[int], list[int]] | None:
+    """Each text as one character per line (equal lines, equal characters; lines split on
+    "\\n" only), plus where each line starts, for dmp-style line-mode diffs.
 
-    Returns None when the texts have too many distinct lines to map.
+    Returns None when the texts have too many distinct lines to map. Built from C-level
+    dict and map calls: this runs over every line of both texts.
     """
-    ids: dict[str, int] = {}
-
-    def munge(text: str) -> str:
-        parts = text.split("\n")
-        last = parts.pop()
-        lines = [part + "\n" for part in parts]
+    keys1 = text1.split("\n")
+    keys2 = text2.split("\n")
+    # The keys are the lines without their "\n". A last line without one is no separate
+    # line when empty, and otherwise gets "\n" appended: a key no terminated line can have.
+    for keys in (keys1, keys2):
+        last = keys.pop()
         if last:
-            lines.append(last)
-        setdefault = ids.setdefault
-        return "".join([chr(setdefault(line, len(ids) + 1)) for line in lines])
-
-    chars1 = munge(text1)
-    chars2 = munge(text2)
-    if len(ids) > _MAX_LINE_IDS:
+            keys.append(last + "\n")
+    codes = dict(zip(dict.fromkeys(chain(keys1, keys2)), count(1), strict=False))
+    if len(codes) > _MAX_LINE_IDS:
         return None
-    return chars1, chars2, ["", *ids]
+    chars1 = "".join(map(chr, map(codes.__getitem__, keys1)))
+    chars2 = "".join(map(chr, map(codes.__getitem__, keys2)))
+    return chars1, chars2, _line_starts(keys1, len(text1)), _line_starts(keys2, len(text2))
+
+
+def _line_starts(keys: list[str], length: int) -> list[int]:
+    starts = list(accumulate(map(add, map(len, keys), repeat(1)), initial=0))
+    starts[-1] = length  # the last line may have had no "\n" (its key is one longer)
+    return starts
+
+
+def _diff_counts(
+    dmp: diff_match_patch, text1: str, text2: str, deadline: float
+) -> list[tuple[int, int]]:
+    """dmp's `diff_main(text1, text2, checklines=False)` as (operation, length) pairs: in
+    C++ when available (the same algorithm and clean-up, so the same result unless the
+    deadline cuts either short), else in Python."""
+    if _native is None or not native_allowed():
+        return [(op, len(text)) for op, text in dmp.diff_main(text1, text2, False, deadline)]
+    limit = max(deadline - time.time(), 0.001)
+    counts = _native.diff(text1, text2, timelimit=limit, checklines=False, cleanup="No")
+    return [(_NATIVE_OPS[op], length) for op, length in counts]
+
+
+def _spans(
+    counts: list[tuple[int, int]], text1: str, text2: str, starts1: list[int], starts2: list[int]
+) -> list[_Diff]:
+    """Turn (operation, length) pairs into (operation, text) diffs; lengths are counted in
+    the units `starts1` / `starts2` map to positions in `text1` / `text2`."""
+    out: list[_Diff] = []
+    at1 = at2 = 0
+    for op, length in counts:
+        if op == _INSERT:
+            out.append((op, text2[starts2[at2] : starts2[at2 + length]]))
+            at2 += length
+        else:
+            out.append((op, text1[starts1[at1] : starts1[at1 + length]]))
+            at1 += length
+            if op == _EQUAL:
+                at2 += length
+    return out
+
+
+def _diff_main(dmp: diff_match_patch, text1: str, text2: str, deadline: float) -> list[_Diff]:
+    """Character-level diff, as (operation, text) pairs."""
+    out: list[_Diff] = []
+    at1 = at2 = 0
+    for op, length in _diff_counts(dmp, text1, text2, deadline):
+        if op == _INSERT:
+            out.append((op, text2[at2 : at2 + length]))
+            at2 += length
+        else:
+            out.append((op, text1[at1 : at1 + length]))
+            at1 += length
+            if op == _EQUAL:
+                at2 += length
+    return out
 
 
 def _rediff_replacements(dmp: diff_match_patch, diffs: list[_Diff], deadline: float) -> list[_Diff]:
@@ -139,7 +204,7 @@ def _rediff_replacements(dmp: diff_match_patch, diffs: list[_Diff], deadline: fl
             deleted.append(text)
         else:
             if deleted and inserted:
-                out.extend(dmp.diff_main("".join(deleted), "".join(inserted), False, deadline))
+                out.extend(_diff_main(dmp, "".join(deleted), "".join(inserted), deadline))
             elif deleted:
                 out.append((_DELETE, "".join(deleted)))
             elif inserted:
@@ -155,14 +220,14 @@ def _diff(dmp: diff_match_patch, source: str, target: str) -> list[_Diff]:
     deadline = time.time() + DIFF_TIMEOUT_SECONDS
     diffs: list[_Diff]
     mapped = (
-        _lines_to_chars(source, target) if len(source) + len(target) > LINE_MODE_MIN_CHARS else None
+        _line_codes(source, target) if len(source) + len(target) > LINE_MODE_MIN_CHARS else None
     )
     if mapped is None:
-        diffs = dmp.diff_main(source, target, False, deadline)
+        diffs = _diff_main(dmp, source, target, deadline)
     else:
-        chars1, chars2, lines = mapped
-        diffs = dmp.diff_main(chars1, chars2, False, deadline)
-        dmp.diff_charsToLines(diffs, lines)
+        chars1, chars2, starts1, starts2 = mapped
+        counts = _diff_counts(dmp, chars1, chars2, deadline)
+        diffs = _spans(counts, source, target, starts1, starts2)
         dmp.diff_cleanupSemantic(diffs)  # drop freak matches such as blank lines
         diffs = _rediff_replacements(dmp, diffs, deadline)
     dmp.diff_cleanupSemantic(diffs)
