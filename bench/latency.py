@@ -57,8 +57,11 @@ def measure(root: Path) -> dict[str, Any]:
     runner.shutdown()
     if isinstance(done[0], BaseException):
         raise done[0]
+    import kamaros_app
+
     ordered = sorted(gaps)
     return {
+        "kamaros_app": str(Path(kamaros_app.__file__).parent),
         "max_gap_ms": ordered[-1],
         "median_gap_ms": ordered[len(ordered) // 2],
         "ticks": len(gaps),

@@ -121,7 +121,14 @@ def event_loop(corpus: Corpus, work: Path, attempts: int) -> dict[str, Any]:
             shutil.rmtree(root)
         copy_tree(corpus, root)
         os.sync()
-        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+        # Started outside the repository, so that `-m` does not put the working tree first
+        # on sys.path: PYTHONPATH decides which kamaros_app is imported (see source.py).
+        paths = [os.environ.get("PYTHONPATH", ""), str(Path(__file__).resolve().parent.parent)]
+        env = {
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "PYTHONPATH": os.pathsep.join(p for p in paths if p),
+        }
         try:
             proc = subprocess.run(
                 [sys.executable, "-m", "bench.latency", str(root)],
@@ -130,7 +137,7 @@ def event_loop(corpus: Corpus, work: Path, attempts: int) -> dict[str, Any]:
                 env=env,
                 timeout=1800,
                 check=False,
-                cwd=Path(__file__).resolve().parent.parent,
+                cwd=work,
             )
         finally:
             shutil.rmtree(root, ignore_errors=True)
