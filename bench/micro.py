@@ -46,6 +46,7 @@ def text_edits(
     work: Path, size: int = 1_000_000, versions: int = 20, seed: int = 7
 ) -> dict[str, Any]:
     """Store `versions` edits of one ~`size`-byte text file, then read every version back."""
+    import kamaros_app
     from kamaros_app.engine import Project
     from kamaros_app.engine.textdelta import make_patch
 
@@ -105,6 +106,7 @@ def text_edits(
         "open_ms_median": _ms(statistics.median(open_s)),
         "history_bytes": history_bytes,
         "verified": True,
+        "kamaros_app": str(Path(kamaros_app.__file__).parent),
     }
 
 
