@@ -39,6 +39,11 @@ _VERSION_ID = re.compile(r"[0-9a-f]{32}")
 _SEMVER = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 _WINDOWS_DRIVE = re.compile(r"[A-Za-z]:")
 MAX_PATH_BYTES = 4096
+# Fast paths for what every manifest is made of: a canonical UUID, a relative path without
+# control characters or backslashes. Anything else takes the slow, precise checks (so the
+# accepted set is the same; only the common case is cheaper).
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_PLAIN_PATH = re.compile(r"[^\x00-\x1f\x7f\\/]+(?:/[^\x00-\x1f\x7f\\/]+)*")
 
 
 def now_iso() -> str:
@@ -56,6 +61,14 @@ def parse_iso(text: str) -> datetime:
 
 def validate_path(path: str, *, what: str = "path") -> str:
     """Accept only safe relative POSIX paths; anything else could escape the project."""
+    if (
+        len(path) <= MAX_PATH_BYTES // 4  # at most 4 UTF-8 bytes per code point
+        and _PLAIN_PATH.fullmatch(path)
+        and not _WINDOWS_DRIVE.match(path)
+        and "/./" not in f"/{path}/"
+        and "/../" not in f"/{path}/"
+    ):
+        return path
     problem = None
     if not path:
         problem = "is empty"
@@ -270,6 +283,39 @@ class FileEntry:
 
     @classmethod
     def from_json(cls, path: str, data: object) -> FileEntry:
+        if type(data) is dict and "extra" not in data:  # the common case, checked in one go
+            kind = data.get("type")
+            inode = data.get("inodeId")
+            digest = data.get("currentHash")
+            size = data.get("size")
+            mime = data.get("mime", "application/octet-stream")
+            created = data.get("created_at", "")
+            modified = data.get("modified_at", "")
+            if (
+                (kind == "text" or kind == "binary")
+                and type(inode) is str
+                and _CANONICAL_UUID.fullmatch(inode)
+                and type(digest) is str
+                and _HEX64.fullmatch(digest)
+                and type(size) is int
+                and size >= 0
+                and type(mime) is str
+                and type(created) is str
+                and type(modified) is str
+            ):
+                return cls(
+                    type=kind,
+                    inodeId=inode,
+                    currentHash=digest,
+                    size=size,
+                    modified_at=modified,
+                    created_at=created,
+                    mime=mime,
+                )
+        return cls._checked_from_json(path, data)
+
+    @classmethod
+    def _checked_from_json(cls, path: str, data: object) -> FileEntry:
         f = _Fields(data, f"fileMap[{path!r}]")
         kind = f.text("type")
         if kind not in ("text", "binary"):
@@ -324,6 +370,38 @@ class FileState:
 
     @classmethod
     def from_json(cls, path: str, data: object, where: str) -> FileState:
+        if type(data) is dict and data.get("fromPath") is None:  # the common case
+            change = data.get("changeType")
+            inode = data.get("inodeId")
+            digest = data.get("hash")
+            size = data.get("size")
+            kind = data.get("type", "binary")
+            executable = data.get("executable", False)
+            if (
+                (change == "added" or change == "modified" or change == "deleted")
+                and data.get("path", path) == path
+                and type(inode) is str
+                and _CANONICAL_UUID.fullmatch(inode)
+                and type(digest) is str
+                and _HEX64.fullmatch(digest)
+                and type(size) is int
+                and size >= 0
+                and type(kind) is str
+                and type(executable) is bool
+            ):
+                return cls(
+                    path=path,
+                    inodeId=inode,
+                    hash=digest,
+                    size=size,
+                    changeType=change,
+                    type="text" if kind == "text" else "binary",
+                    executable=executable,
+                )
+        return cls._checked_from_json(path, data, where)
+
+    @classmethod
+    def _checked_from_json(cls, path: str, data: object, where: str) -> FileState:
         f = _Fields(data, f"{where}.fileStates[{path!r}]")
         change = f.text("changeType")
         if change not in _CHANGE_TYPES:

@@ -16,7 +16,7 @@ from pathlib import Path
 from .ignore import IgnoreRules
 from .layout import CONTAINER_FILE, JOURNAL_FILE, STAT_CACHE_FILE
 from .statcache import StatCache
-from .worktree import scan_folder
+from .worktree import scan_folder_until
 
 __all__ = ["STAT_CACHE_KEY", "container_fingerprint", "folder_matches_head"]
 
@@ -53,8 +53,7 @@ def folder_matches_head(root: Path) -> bool:
     ignore = IgnoreRules.load(root)
     if ignore.warnings:
         return False
-    scan = scan_folder(root, ignore)
-    if scan.skipped or len(scan.files) != len(cache):
-        return False
     lookup = cache.lookup
-    return all(lookup(path, st) is not None for path, st in scan.files.items())
+    # Stop at the first file the cache cannot vouch for: then a full status follows.
+    scan = scan_folder_until(root, ignore, lambda path, st: lookup(path, st) is None)
+    return scan is not None and not scan.skipped and len(scan.files) == len(cache)

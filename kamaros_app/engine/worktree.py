@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from .ignore import IgnoreRules
 from .layout import KAMAROS_DIR
 from .statcache import StatInfo
 
-__all__ = ["Scan", "scan_folder"]
+__all__ = ["Scan", "scan_folder", "scan_folder_until"]
 
 _UNSTORABLE_NAME = re.compile(r"[\x00-\x1f\\]")
 """Control characters and backslashes: legal on Linux, but not portable in a history."""
@@ -25,13 +26,34 @@ class Scan:
     """Paths that exist but cannot be versioned, with the reason (symlink, odd name...)."""
 
 
+class _Stop(Exception):
+    pass
+
+
+FileCheck = Callable[[str, StatInfo], bool]
+
+
 def scan_folder(root: Path, ignore: IgnoreRules) -> Scan:
+    """Every file and skipped path under `root`."""
     scan = Scan()
-    _walk(os.fspath(root), "", ignore, scan)
+    _walk(os.fspath(root), "", ignore, scan, None)
     return scan
 
 
-def _walk(folder: str, prefix: str, ignore: IgnoreRules, scan: Scan) -> None:
+def scan_folder_until(root: Path, ignore: IgnoreRules, until: FileCheck) -> Scan | None:
+    """Like `scan_folder`, but stops and returns None at the first file for which
+    `until(path, stat)` is true."""
+    scan = Scan()
+    try:
+        _walk(os.fspath(root), "", ignore, scan, until)
+    except _Stop:
+        return None
+    return scan
+
+
+def _walk(
+    folder: str, prefix: str, ignore: IgnoreRules, scan: Scan, until: FileCheck | None
+) -> None:
     # The hot loop of every status: one scandir per folder and one lstat per entry, with
     # cheap checks first (this walk sets the floor of "nothing changed" at 10,000 files).
     try:
@@ -62,12 +84,15 @@ def _walk(folder: str, prefix: str, ignore: IgnoreRules, scan: Scan) -> None:
         mode = st.st_mode
         if stat.S_ISREG(mode):
             if not ignore.is_ignored(rel, is_dir=False):
-                files[rel] = StatInfo(
+                info = StatInfo(
                     st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, mode
                 )
+                files[rel] = info
+                if until is not None and until(rel, info):
+                    raise _Stop
         elif stat.S_ISDIR(mode):
             if not ignore.is_ignored(rel, is_dir=True):
-                _walk(entry.path, rel + "/", ignore, scan)
+                _walk(entry.path, rel + "/", ignore, scan, until)
         elif stat.S_ISLNK(mode):
             if not ignore.is_ignored(rel, is_dir=False):
                 scan.skipped[rel] = "symbolic link (links are not followed or stored)"
