@@ -663,9 +663,16 @@ def test_damaged_container(project: tuple[Path, str], tmp_path: Path) -> None:
     assert kamaros_bytes("cat", "HEAD", "notes.txt", cwd=root).stdout == FILES_V1["notes.txt"]
     assert ok_json("show", "v1", cwd=root)["id"] == first
 
+    # Damaged local headers (the directory is intact): those entries are damaged, the
+    # project still opens and verify names them.
     broken = bytearray(backup.read_bytes())
     broken[:64] = bytes(64)
     container.write_bytes(bytes(broken))
+    ok("status", cwd=root)
+    result = kamaros("verify", cwd=root)
+    assert result.returncode == 8 and "mimetype" in result.stdout, result.stdout
+    # Nothing recognisable left: every command says so.
+    container.write_bytes(os.urandom(len(broken)))
     json_error(8, "DamagedContainerError", "status", cwd=root)
     fails(8, "log", cwd=root)
 

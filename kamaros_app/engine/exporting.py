@@ -13,6 +13,7 @@ from .fsutil import atomic_write_chunks
 from .manifest import FileState
 from .progress import Reporter
 from .store import ContentStore
+from .verify import folder_problems, name_max
 
 __all__ = ["export_files"]
 
@@ -43,6 +44,9 @@ def export_files(
         return len(states)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise InvalidArgumentError(f"{dest} must be a new or empty folder")
+    problems = folder_problems(states, limit=name_max(dest))
+    if problems:  # a crafted history: refuse before writing anything
+        raise InvalidArgumentError(f"these files cannot be written into {dest}: {problems[0]}")
     diskio.makedirs(dest)
     for path, state in sorted(states.items()):
         target = dest / path

@@ -9,10 +9,12 @@ from pathlib import Path
 from . import diskio
 from .compact import plan_compaction, write_compacted
 from .errors import (
+    ContainerError,
     DamagedContainerError,
     DiskFullError,
     HostileContainerError,
     InvalidArgumentError,
+    KamarosError,
     ProjectExistsError,
     UnsupportedFormatError,
 )
@@ -23,7 +25,7 @@ from .manifest import Manifest
 from .progress import CancelToken, ProgressCallback, Reporter
 from .project import Project
 from .store import ContentStore
-from .verify import verify_container
+from .verify import name_max, path_problems, verify_container
 from .zipcontainer import ContainerReader
 
 __all__ = ["detect_kind", "import_container"]
@@ -98,6 +100,7 @@ def import_container(
                 _copy_verified(reader, tmp, reporter)
             else:
                 convert_legacy(reader, manifest_entry, tmp, reporter)
+            _check_paths_fit(tmp, dest)
             atomic_write_bytes(dest / JOURNAL_FILE, _IMPORT_JOURNAL)
             diskio.replace(tmp, dest / CONTAINER_FILE)
         except BaseException:
@@ -115,10 +118,41 @@ def import_container(
     try:
         project._load()
         project.extract_head(reporter)
+    except (KamarosError, OSError) as exc:
+        # Not a crash (that is finished by the next open): the files cannot be written
+        # here. Undo the import rather than leave a project that fails at every open.
+        project.close()
+        _undo_import(dest, created)
+        if isinstance(exc, KamarosError):
+            raise
+        raise ContainerError(
+            f"the files could not be written ({exc.strerror}: {exc.filename}); nothing was imported"
+        ) from exc
     except BaseException:
         project.close()
         raise
     return project
+
+
+def _undo_import(dest: Path, created: bool) -> None:
+    """Remove everything an import put into `dest` (a new, or an empty, folder)."""
+    if created:
+        diskio.rmtree(dest, ignore_errors=True)
+        return
+    for child in list(dest.iterdir()):
+        if child.is_dir() and not child.is_symlink():
+            diskio.rmtree(child, ignore_errors=True)
+        else:
+            diskio.unlink(child, missing_ok=True)
+
+
+def _check_paths_fit(container: Path, dest: Path) -> None:
+    """Refuse, before the history lands, a history no folder here could hold."""
+    with ContainerReader.open(container) as reader:
+        manifest = Manifest.from_json_bytes(reader.read_entry(MANIFEST_ENTRY, MAX_MANIFEST_BYTES))
+    problems = path_problems(manifest, name_max=name_max(dest))
+    if problems:
+        raise ContainerError(f"this history cannot be unpacked here: {problems[0]}")
 
 
 def _is_leftover_of_failed_import(dest: Path) -> bool:

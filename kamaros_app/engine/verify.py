@@ -14,7 +14,15 @@ from .progress import Reporter
 from .store import ContentStore, content_sizes
 from .zipcontainer import COMMIT_MARKER_PREFIX, ContainerReader
 
-__all__ = ["Damage", "VerifyReport", "tail_looks_finished", "verify_container"]
+__all__ = [
+    "Damage",
+    "VerifyReport",
+    "folder_problems",
+    "name_max",
+    "path_problems",
+    "tail_looks_finished",
+    "verify_container",
+]
 
 _FINISHED_COMMIT_TAIL = 22 + len(COMMIT_MARKER_PREFIX) + 32  # an EOCD with a commit marker
 
@@ -72,6 +80,87 @@ class VerifyReport:
         }
 
 
+def name_max(folder: Path) -> int:
+    """The longest file name (in bytes) the file system at `folder` accepts."""
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    try:
+        return os.pathconf(probe, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows), or unknown
+        return 255
+
+
+def _long_name(path: str, limit: int) -> str | None:
+    longest = max(path.split("/"), key=lambda part: len(part.encode()))
+    if len(longest.encode()) <= limit:
+        return None
+    return (
+        f"the file name {longest[:40]}... is {len(longest.encode())} bytes, "
+        f"longer than this file system allows ({limit})"
+    )
+
+
+def _clash(name: str) -> str:
+    return f"a file {name} and files inside a folder {name}; no folder can hold both"
+
+
+def folder_problems(paths: Iterable[str], *, limit: int | None = None) -> list[str]:
+    """Why one set of file paths (one version) cannot be written into a real folder."""
+    files = set(paths)
+    for path in sorted(files):
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            if "/".join(parts[:depth]) in files:
+                return [_clash("/".join(parts[:depth]))]
+        problem = None if limit is None else _long_name(path, limit)
+        if problem is not None:
+            return [problem]
+    return []
+
+
+def path_problems(manifest: Manifest, *, name_max: int | None = None) -> list[str]:
+    """Paths no folder can hold: a version with a file `a` and a file inside a folder `a`,
+    and (given the file system's `name_max`) names longer than the file system allows.
+
+    A version like that could never have been saved from a real folder; restoring it
+    would stop half-way, so such a history is refused before anything is written.
+    """
+    problems: list[str] = []
+    files: set[str] = set()
+    folders: dict[str, int] = {}  # folder -> how many files of the state are inside it
+
+    def parents(path: str) -> list[str]:
+        parts = path.split("/")
+        return ["/".join(parts[:n]) for n in range(1, len(parts))]
+
+    for version in manifest.versions:
+        for path, change in version.changes.items():
+            gone = [path] if change.deleted else []
+            if change.fromPath is not None and change.changeType == "renamed":
+                gone.append(change.fromPath)
+            for old in gone:
+                if old in files:
+                    files.discard(old)
+                    for folder in parents(old):
+                        folders[folder] -= 1
+            if change.deleted or path in files:
+                continue
+            clash = path if path in folders and folders[path] > 0 else None
+            clash = clash or next((f for f in parents(path) if f in files), None)
+            if clash is not None:
+                problems.append(f"checkpoint {version.id[:8]} has {_clash(clash)}")
+                return problems
+            files.add(path)
+            for folder in parents(path):
+                folders[folder] = folders.get(folder, 0) + 1
+            long_name = None if name_max is None else _long_name(path, name_max)
+            if long_name is not None:
+                problems.append(long_name)
+                return problems
+    return problems
+
+
 def _drain(chunks: Iterable[bytes], reporter: Reporter) -> None:
     for _ in chunks:
         reporter.check()
@@ -108,12 +197,13 @@ def verify_container(
     # 3. The version history replays to the file map.
     states = list(manifest.iter_states())
     if states:
-        final = {p: s.hash for p, s in states[-1][1].items()}
-        current = {p: e.currentHash for p, e in manifest.fileMap.items()}
+        final = {p: (s.hash, s.size) for p, s in states[-1][1].items()}
+        current = {p: (e.currentHash, e.size) for p, e in manifest.fileMap.items()}
         if final != current:
             report.problems.append("the newest checkpoint does not match the file map")
     elif manifest.fileMap:
         report.problems.append("files are listed but there is no checkpoint")
+    report.problems += path_problems(manifest)
     # 4. Every content of every version rebuilds to its hash.
     hashes = list(content_sizes(manifest))
     report.contents = len(hashes)
