@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kamaros_app.engine import Project
 from kamaros_app.engine.layout import MANIFEST_ENTRY
 from kamaros_app.engine.manifest import Manifest
@@ -24,3 +26,33 @@ def test_remembered_manifest_equals_the_one_on_disk(project_dir: Path) -> None:
     assert list(in_memory.fileMap) == sorted(in_memory.fileMap)
     with Project.open(project_dir, read_only=True) as again:
         assert again.manifest == in_memory
+
+
+def test_native_and_pure_json_give_the_same_manifest_and_bytes(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kamaros_app.engine.native import NATIVE_ENV
+
+    (project_dir / "grüße 😀.txt").write_text("ünïcödé\n")
+    with Project.init(project_dir) as project:
+        project.checkpoint("first — with “quotes” and emoji 😀")
+        raw = project.store.reader.read_entry(MANIFEST_ENTRY, 1 << 30)
+    monkeypatch.setenv(NATIVE_ENV, "1")
+    native = Manifest.from_json_bytes(raw)
+    native_bytes = native.to_json_bytes()
+    monkeypatch.setenv(NATIVE_ENV, "0")
+    pure = Manifest.from_json_bytes(raw)
+    assert native == pure
+    assert native_bytes == pure.to_json_bytes() == raw
+
+
+def test_json_only_the_pure_parser_accepts_still_parses() -> None:
+    golden = Path(__file__).parent / "golden" / "format-2.0.0.jcf"
+    from kamaros_app.engine.zipcontainer import ContainerReader
+
+    with ContainerReader.open(golden) as reader:
+        raw = reader.read_entry(MANIFEST_ENTRY, 1 << 30)
+    # A big integer inside `config` is beyond orjson (64-bit) but valid JSON.
+    tweaked = raw.replace(b'"config":{}', b'"config":{"big":123456789012345678901234567890}')
+    assert tweaked != raw
+    assert Manifest.from_json_bytes(tweaked).config["big"] == 123456789012345678901234567890

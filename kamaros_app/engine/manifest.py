@@ -12,6 +12,13 @@ from typing import Any, Literal
 
 from .errors import DamagedContainerError, InvalidArgumentError, UnsupportedFormatError
 from .hashing import HASH_ALGORITHM
+from .native import native_allowed
+
+_orjson: Any
+try:  # parses ~2x and writes ~10x faster than json, with the same results (see _loads)
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - a dependency; json is the fallback
+    _orjson = None
 
 __all__ = [
     "FORMAT_VERSION",
@@ -44,6 +51,25 @@ MAX_PATH_BYTES = 4096
 # accepted set is the same; only the common case is cheaper).
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _PLAIN_PATH = re.compile(r"[^\x00-\x1f\x7f\\/]+(?:/[^\x00-\x1f\x7f\\/]+)*")
+
+
+def _loads(raw: bytes) -> Any:
+    if _orjson is not None and native_allowed():
+        try:
+            return _orjson.loads(raw)
+        except _orjson.JSONDecodeError:
+            pass  # json accepts a little more (NaN, huge integers, lone surrogates): it decides
+    return json.loads(raw.decode("utf-8"))
+
+
+def _dumps(data: Any) -> bytes:
+    if _orjson is not None and native_allowed():
+        try:
+            dumped: bytes = _orjson.dumps(data)
+            return dumped
+        except (_orjson.JSONEncodeError, TypeError):
+            pass
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def now_iso() -> str:
@@ -580,12 +606,12 @@ class Manifest:
             "renameLog": [r.to_json() for r in self.renameLog],
             "config": dict(self.config),
         }
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return _dumps(data)
 
     @classmethod
     def from_json_bytes(cls, raw: bytes) -> Manifest:
         try:
-            data = json.loads(raw.decode("utf-8"))
+            data = _loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise DamagedContainerError(f"manifest.json is not valid JSON: {exc}") from exc
         top = _Fields(data, "manifest")
