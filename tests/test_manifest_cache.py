@@ -46,13 +46,13 @@ def test_native_and_pure_json_give_the_same_manifest_and_bytes(
     assert native_bytes == pure.to_json_bytes() == raw
 
 
-def test_json_only_the_pure_parser_accepts_still_parses() -> None:
+def test_integers_beyond_64_bits_stay_exact() -> None:
     golden = Path(__file__).parent / "golden" / "format-2.0.0.jcf"
     from kamaros_app.engine.zipcontainer import ContainerReader
 
     with ContainerReader.open(golden) as reader:
         raw = reader.read_entry(MANIFEST_ENTRY, 1 << 30)
-    # A big integer inside `config` is beyond orjson (64-bit) but valid JSON.
+    # A big integer inside `config`: orjson would make it a float; json keeps it exact.
     tweaked = raw.replace(b'"config":{}', b'"config":{"big":123456789012345678901234567890}')
     assert tweaked != raw
     assert Manifest.from_json_bytes(tweaked).config["big"] == 123456789012345678901234567890

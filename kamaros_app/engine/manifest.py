@@ -15,7 +15,9 @@ from .hashing import HASH_ALGORITHM
 from .native import native_allowed
 
 _orjson: Any
-try:  # parses ~2x and writes ~10x faster than json, with the same results (see _loads)
+# orjson writes ~10x faster than json, byte for byte the same. It is not used to read: it
+# turns integers beyond 64 bits into floats where json keeps them exact.
+try:
     import orjson as _orjson
 except ImportError:  # pragma: no cover - a dependency; json is the fallback
     _orjson = None
@@ -51,15 +53,6 @@ MAX_PATH_BYTES = 4096
 # accepted set is the same; only the common case is cheaper).
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _PLAIN_PATH = re.compile(r"[^\x00-\x1f\x7f\\/]+(?:/[^\x00-\x1f\x7f\\/]+)*")
-
-
-def _loads(raw: bytes) -> Any:
-    if _orjson is not None and native_allowed():
-        try:
-            return _orjson.loads(raw)
-        except _orjson.JSONDecodeError:
-            pass  # json accepts a little more (NaN, huge integers, lone surrogates): it decides
-    return json.loads(raw.decode("utf-8"))
 
 
 def _dumps(data: Any) -> bytes:
@@ -611,7 +604,7 @@ class Manifest:
     @classmethod
     def from_json_bytes(cls, raw: bytes) -> Manifest:
         try:
-            data = _loads(raw)
+            data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise DamagedContainerError(f"manifest.json is not valid JSON: {exc}") from exc
         top = _Fields(data, "manifest")
