@@ -19,6 +19,7 @@ from .compact import CompactPlan, new_container, plan_compaction, write_compacte
 from .diff import FileDiff, Side, compare_sides
 from .errors import (
     CancelledError,
+    DamagedContainerError,
     InvalidArgumentError,
     LockedError,
     NotAProjectError,
@@ -171,7 +172,13 @@ class Project(History):
                 self._head_fingerprint = container_fingerprint(container)
                 reader = ContainerReader.open(container)
         self._reader = reader
-        manifest = load_manifest(reader, MAX_MANIFEST_BYTES, written=written)
+        try:
+            manifest = load_manifest(reader, MAX_MANIFEST_BYTES, written=written)
+        except DamagedContainerError:
+            if not reader.has_commit_marker:
+                raise
+            reader, manifest = self._last_readable_manifest(container, reader)
+            self._reader = reader
         if manifest.is_newer_format and not self.read_only:
             self.notices.append(
                 f"this history was written by a newer Kamaros (format {manifest.formatVersion}); "
@@ -199,6 +206,45 @@ class Project(History):
                 f"a restore to {target} was interrupted: the folder is part old, part new. "
                 f"Restore {target} again to finish it, or restore {previous} to go back"
             )
+
+    def _last_readable_manifest(
+        self, container: Path, damaged: ContainerReader
+    ) -> tuple[ContainerReader, Manifest]:
+        """The newest list of checkpoints (manifest.json) cannot be read: go back to the
+        newest commit whose manifest reads (each commit keeps its own). A read-only open
+        shows that commit; a writer rolls back to it, keeping the cut bytes aside, as for
+        any damaged newest save."""
+        reader = damaged
+        saves = 0
+        while True:
+            before = reader.location.eocd_offset
+            reader.close()
+            saves += 1
+            try:
+                reader = ContainerReader.open(container, before=before)
+            except DamagedContainerError:
+                raise DamagedContainerError(
+                    "the list of checkpoints (manifest.json) is damaged and no earlier copy of "
+                    f"it can be read; the newest files can still be unpacked from the content/ "
+                    f"folder of {container} with any unzip tool"
+                ) from None
+            try:
+                raw = reader.read_entry(MANIFEST_ENTRY, MAX_MANIFEST_BYTES)
+                manifest = Manifest.from_json_bytes(raw)
+                break
+            except (DamagedContainerError, KeyError):
+                continue
+        if self.read_only:
+            self.notices.append(
+                "the newest list of checkpoints is damaged and cannot be read: showing the "
+                f"history as it was {saves} save{'s' if saves > 1 else ''} before "
+                "(run 'kamaros verify')"
+            )
+            return reader, manifest
+        reader.close()
+        self._roll_back_tail(container, reader.commit_end)
+        reader = ContainerReader.open(container)
+        return reader, load_manifest(reader, MAX_MANIFEST_BYTES)
 
     def _roll_back_tail(self, container: Path, commit_end: int) -> None:
         """Cut the bytes after the last good commit: an interrupted save.

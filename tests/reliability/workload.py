@@ -102,6 +102,15 @@ def leftovers(root: Path) -> list[str]:
     return sorted(out)
 
 
+def forget_manifests() -> None:
+    """Empty the in-process manifest cache. It is keyed by the file's identity and its
+    newest commit, which a test that damages a container in place keeps unchanged, so a
+    manifest parsed before the damage would be served instead of the damaged bytes."""
+    from kamaros_app.engine import manifest_cache
+
+    manifest_cache._cache.clear()
+
+
 def check_every_version(project: History, expected: dict[str, dict[str, str]]) -> None:
     """Each version in `expected` has exactly those files, and their bytes rebuild."""
     for version_id, files in expected.items():
