@@ -202,9 +202,11 @@ class Project(History):
         elif journal is not None and not any("interrupted" in n for n in self.notices):
             target = str(journal.get("target", ""))[:8]
             previous = str(journal.get("previous", ""))[:8]
+            paths = journal.get("paths")
+            again = " ".join([target, *map(str, paths)]) if isinstance(paths, list) else target
             self.notices.append(
                 f"a restore to {target} was interrupted: the folder is part old, part new. "
-                f"Restore {target} again to finish it, or restore {previous} to go back"
+                f"Restore {again} again to finish it, or restore {previous} to go back"
             )
 
     def _last_readable_manifest(
@@ -493,7 +495,7 @@ class Project(History):
             self._save_cache(cache)
             record_id = self._record_restore(target_id, plan, selected, cache, reporter)
             self._compact_if_wasteful(reporter)
-        elif not dry_run and selected is None:
+        elif not dry_run and (selected is None or _same_restore(self.root, target_id, selected)):
             # The folder already is the target: a restore interrupted after its last file
             # was written is finished by this one, so it must stop being reported.
             clear_journal(self.root)
@@ -620,6 +622,15 @@ class Project(History):
         )
         self._load()
         return GcResult(plan, plan.size_before, size_after, dry_run=False)
+
+
+def _same_restore(root: Path, target_id: str, selected: list[str]) -> bool:
+    """Is the interrupted restore in the journal this partial restore (same target, paths)?"""
+    journal = read_journal(root)
+    return journal is not None and (journal.get("target"), journal.get("paths")) == (
+        target_id,
+        selected,
+    )
 
 
 @dataclass(frozen=True)
