@@ -51,9 +51,12 @@ def export_files(
     for path, state in sorted(states.items()):
         target = dest / path
         diskio.makedirs(target.parent)
-        atomic_write_chunks(target, store.iter_content(state.hash), mode=_mode(state.executable))
+        atomic_write_chunks(
+            target, store.iter_content(state.hash), mode=_mode(state.executable), durable=False
+        )
         done += state.size
         reporter.report("Exporting", done, total, item=path)
+    diskio.sync_filesystem(dest)  # every file durable in one flush, before reporting success
     return len(states)
 
 

@@ -178,12 +178,20 @@ def apply_plan(
         _clear_way(root, full)
         mode = _mode_for(full, state.executable)
         atomic_write_chunks(
-            full, store.iter_content(state.hash), mode=mode, keep_existing_mode=False
+            full,
+            store.iter_content(state.hash),
+            mode=mode,
+            keep_existing_mode=False,
+            durable=False,  # made durable all at once below, before the journal goes
         )
         st = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
         cache.update(state.path, CachedFile(st, state.hash, state.type == "text"))
         done += state.size
         reporter.report("Restoring files", done, total, item=state.path)
+    # Until here a crash (or power cut) may leave some written files not yet on disk; the
+    # journal, still there, then says the restore was interrupted. One flush makes them all
+    # durable, and only then does the journal go.
+    diskio.sync_filesystem(root)
     clear_journal(root)
 
 
