@@ -97,8 +97,13 @@ class ReadOnlyError(KamarosError):
     exit_code = 11
 
 
-class DiskFullError(KamarosError):
-    """The disk filled up; nothing was changed."""
+class DiskFullError(KamarosError, OSError):
+    """The disk filled up; nothing was changed.
+
+    Also an OSError (with errno ENOSPC or EDQUOT when the system said so), so code that
+    shrugs off a failed write of something optional (`except OSError`) shrugs off a full
+    disk too, instead of failing an operation that already succeeded.
+    """
 
     exit_code = 12
 
