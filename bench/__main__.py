@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .corpus import ensure_corpus, specs
-from .micro import event_loop, text_edits
+from .micro import event_loop, memory_scaling, text_edits
 from .report import corpus_rows, evaluate_targets, render, write_results
 from .runner import run_corpus
 from .source import use_revision
@@ -145,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # a broken engine must not lose the tables measured so far
             traceback.print_exc()
             results["micro"]["text_edits_failed"] = f"{type(exc).__name__}: {exc}"
+        if "big" in corpora and not args.smoke:
+            print("micro: peak memory on a 32 times smaller big file", flush=True)
+            results["micro"]["memory_scaling"] = memory_scaling(corpora["big"], cache, runs)
         if not args.no_latency and not args.smoke:
             mixed = corpora.get("mixed") or ensure_corpus(all_specs["mixed"], cache)
             print("micro: event-loop gaps while checkpointing the mixed corpus", flush=True)

@@ -19,9 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .corpus import Corpus, TextMaker, copy_tree
+from .corpus import Corpus, CorpusSpec, TextMaker, copy_tree, ensure_corpus
+from .runner import run_corpus
 
-__all__ = ["edit_lines", "event_loop", "text_edits"]
+__all__ = ["edit_lines", "event_loop", "memory_scaling", "text_edits"]
 
 
 def edit_lines(text: str, fraction: float, rng: random.Random, maker: TextMaker) -> str:
@@ -153,4 +154,21 @@ def event_loop(corpus: Corpus, work: Path, attempts: int) -> dict[str, Any]:
         "max_gap_ms_median": statistics.median(worst),
         "max_gap_ms_best": min(worst),
         "checkpoint_s_median": statistics.median(r["checkpoint_s"] for r in runs),
+    }
+
+
+def memory_scaling(big: Corpus, cache: Path, work: Path, divisor: int = 32) -> dict[str, Any]:
+    """Kamaros's peak RSS on a file `divisor` times smaller than the big corpus's, for
+    comparison with the big corpus run: memory should not grow with the file size."""
+    spec = CorpusSpec(
+        f"big-{divisor}th", "big", seed=big.spec.seed, big_size=big.spec.big_size // divisor
+    )
+    small = ensure_corpus(spec, cache)
+    result = run_corpus(small, ["kamaros"], 1, work)["kamaros"]
+    if not result.get("median"):
+        return {"failed": result.get("note", "")}
+    med = result["median"]
+    return {
+        "file_bytes": small.bytes,
+        "rss_mb": {step: med[step]["rss_mb"] for step in ("first", "mutated", "restore")},
     }

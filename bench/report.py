@@ -184,6 +184,13 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({**_target(what, edits["store_ms_median"], 10, " ms"), "corpus": "micro"})
         what = "read back any old version (max)"
         out.append({**_target(what, edits["read_ms_max"], 50, " ms"), "corpus": "micro"})
+    scaling = micro.get("memory_scaling", {})
+    big = corpora.get("big", {}).get("tools", {}).get(SUBJECT, {})
+    if "rss_mb" in scaling and big.get("median"):
+        for step in ("first", "mutated", "restore"):
+            ratio = (_get(big, step, "rss_mb") or 0) / scaling["rss_mb"][step]
+            what = f"peak RSS, {STEP_LABELS[step]}: big file / 32x smaller"
+            out.append({**_target(what, ratio, 1.25), "corpus": "big"})
     loop = micro.get("event_loop")
     if loop and "max_gap_ms_median" in loop:
         what = "longest event-loop gap (median of runs)"
@@ -262,6 +269,13 @@ def render(results: dict[str, Any]) -> str:
             f"max {e['read_ms_max']:.1f} ms (oldest {e['read_ms_oldest']:.1f} ms; "
             f"each in a fresh open, {e['open_ms_median']:.1f} ms)\n"
             f"history file after all of them  {e['history_bytes'] / 1e6:.2f} MB"
+        )
+    scaling = micro.get("memory_scaling", {})
+    if "rss_mb" in scaling:
+        rss = ", ".join(f"{STEP_LABELS[k]} {v:.0f} MB" for k, v in scaling["rss_mb"].items())
+        parts.append(
+            f"== peak memory of kamaros on a {scaling['file_bytes'] / 1e6:.0f} MB big file "
+            f"(compare with the big table) ==\n{rss}"
         )
     loop = micro.get("event_loop")
     if loop:
