@@ -29,6 +29,7 @@ from .prepare import (
     ParallelPreparer,
     PreparedFile,
     choose_method,
+    is_racy,
 )
 from .progress import Reporter
 from .statcache import CachedFile, StatCache, StatInfo
@@ -172,25 +173,36 @@ def _write(
         )
         changes[path] = _state(path, written.entry, "added" if previous is None else "modified")
 
-    def stream(path: str) -> _Written | None:
+    def unreadable(path: str, exc: OSError) -> None:
+        # Not readable (no permission, or locked by another program on Windows): the rest
+        # is saved, and the last saved version of this file, if any, stays in the new one.
+        skipped[path] = f"cannot be read ({exc.strerror}); its last saved version is kept"
+
+    def stream(path: str) -> None:
         try:
-            return _write_file(writer, root, path, old_map.get(path), stamp, progress)
+            written = _write_file(writer, root, path, old_map.get(path), stamp, progress)
         except FileNotFoundError:
-            return None
+            written = None
+        except PermissionError as exc:
+            unreadable(path, exc)
+            return
+        record(path, written)
 
     with ParallelPreparer(root, small, sizes, keep_text) as prepared:
         for path, outcome in prepared:
             reporter.check()
             if isinstance(outcome, FileNotFoundError):
                 record(path, None)
+            elif isinstance(outcome, PermissionError):
+                unreadable(path, outcome)
             elif isinstance(outcome, OSError):
                 raise outcome
             elif isinstance(outcome, Changed):
-                record(path, stream(path))  # re-read the streaming way, with retries
+                stream(path)  # re-read the streaming way, with retries
             else:
                 record(path, _add_prepared(writer, outcome, old_map.get(path), stamp, progress))
     for path in large:
-        record(path, stream(path))
+        stream(path)
 
     for path in status.deleted:
         entry = new_map.pop(path)
@@ -308,6 +320,7 @@ def _write_file(
     """Stream one file into `content/<path>`; retry while it keeps changing underneath."""
     full = root / path
     for _attempt in range(_RETRIES):
+        started = time.time_ns()
         before = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
         keep = previous is not None and previous.is_text and before.size <= TEXT_MAX_BYTES
         tee = _Tee(before.size <= TEXT_MAX_BYTES, keep, progress, path)
@@ -322,13 +335,24 @@ def _write_file(
             size_hint=before.size,
         )
         after = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
-        if after == before and zip_entry.uncompressed_size == before.size:
+        stable = after == before and zip_entry.uncompressed_size == before.size
+        if stable and is_racy(after, started):  # a change may hide in the same time step
+            stable = _hash_again(full) == tee.hasher.hexdigest()
+            stable = stable and StatInfo.from_stat(os.stat(full, follow_symlinks=False)) == after
+        if stable:
             is_text = tee.is_text
             entry = _file_entry(path, before, tee.hasher.hexdigest(), is_text, previous, stamp)
             text = b"".join(tee.kept).decode("utf-8") if is_text and keep else None
             return _Written(entry, before, text)
         progress.advance(-zip_entry.uncompressed_size, path)
     raise FileChangedError(f"{path} kept changing while it was being saved; try again")
+
+
+def _hash_again(full: Path) -> str:
+    hasher = ContentHasher()
+    for chunk in read_chunks(full):
+        hasher.update(chunk)
+    return hasher.hexdigest()
 
 
 class _Tee:

@@ -9,6 +9,7 @@ appends the results to the container one by one. Larger files are streamed by th
 from __future__ import annotations
 
 import os
+import time
 import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -118,18 +119,37 @@ class Changed:
     """The file changed while it was being read: the caller retries it another way."""
 
 
+RACY_NS = 2_000_000_000
+"""File times advance in coarse steps (a few milliseconds on Linux, 2 s on FAT), so a
+write while a file is being read can leave its stat as it was. A file modified this close
+to the moment it was read is read once more and kept only if both reads agree, so a mix of
+two states of a file is never saved (found by the reliability campaign)."""
+
+
+def is_racy(stat: StatInfo, started_ns: int) -> bool:
+    """Could the file have changed during a read that began at `started_ns` (wall clock)
+    without its stat showing it?"""
+    return max(stat.mtime_ns, stat.ctime_ns) >= started_ns - RACY_NS
+
+
 CHANGED = Changed()
 
 
 def prepare_file(root: Path, path: str, keep_text: bool) -> PreparedFile | Changed:
     """Read, hash, sniff and compress `root/path`. FileNotFoundError if it vanished."""
     full = os.path.join(root, path)
+    started = time.time_ns()
     before = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
     with open(full, "rb", buffering=0) as handle:
         data = handle.read()
     after = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
     if after != before or len(data) != before.size:
         return CHANGED
+    if is_racy(after, started):
+        with open(full, "rb", buffering=0) as handle:
+            again = handle.read()
+        if again != data or StatInfo.from_stat(os.stat(full, follow_symlinks=False)) != after:
+            return CHANGED
     text: str | None = None
     is_text = False
     if b"\x00" not in data:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import getpass
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,6 +65,16 @@ MAX_MANIFEST_BYTES = 1 << 30
 AUTO_GC_MIN_DEAD_BYTES = 16 * 1024 * 1024
 
 
+_NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def _read_only_media(root: Path) -> bool:
+    try:
+        return bool(os.statvfs(root).f_flag & getattr(os, "ST_RDONLY", 1))
+    except (AttributeError, OSError):  # no statvfs (Windows)
+        return False
+
+
 def _default_author() -> str:
     try:
         return getpass.getuser()
@@ -120,8 +132,20 @@ class Project(History):
     @classmethod
     def open(cls, folder: Path, *, read_only: bool = False) -> Project:
         root = cls.find_root(folder)
-        lock = None if read_only else cls._acquire(root)
-        project = cls(root, read_only=read_only, lock=lock)
+        lock = None
+        cannot_write = None if read_only else cls._cannot_write(root)
+        if not read_only and cannot_write is None:
+            try:
+                lock = cls._acquire(root)
+            except OSError as exc:
+                if exc.errno not in _NOT_WRITABLE:
+                    raise
+                cannot_write = exc.strerror
+        project = cls(root, read_only=read_only or cannot_write is not None, lock=lock)
+        if cannot_write is not None:
+            project.notices.append(
+                f"{root} cannot be changed here ({cannot_write}): it is open read-only"
+            )
         try:
             project._load()
             journal = read_journal(root)
@@ -134,6 +158,14 @@ class Project(History):
             project.close()
             raise
         return project
+
+    @staticmethod
+    def _cannot_write(root: Path) -> str | None:
+        """Why the history cannot be written (read-only media, no permission), or None."""
+        container = root / CONTAINER_FILE
+        if not os.access(container, os.W_OK) or not os.access(root / KAMAROS_DIR, os.W_OK):
+            return "read-only file system" if _read_only_media(root) else "permission denied"
+        return None
 
     @staticmethod
     def _acquire(root: Path) -> filelock.BaseFileLock:
