@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,60 @@ def test_gc_whose_folder_flush_fails_after_the_swap_is_done(tmp_path: Path, code
         (root / "b.txt").write_text("b3\n")
         project.checkpoint("after gc")  # the same object keeps working
         assert project.verify().ok
+
+
+def test_a_full_disk_is_a_disk_full_error_wherever_it_is_hit(tmp_path: Path) -> None:
+    """ENOSPC from creating a folder (export, import) escaped as a bare OSError."""
+    root = tmp_path / "p"
+    first, _ = _two_versions(root)
+    full = FaultInjector("error", 0, kinds={"mkdir"}, errno=errno.ENOSPC, every=True)
+    with (
+        Project.open(root, read_only=True) as project,
+        diskio.inject(full),
+        pytest.raises(DiskFullError) as info,
+    ):
+        project.export_version(first, tmp_path / "out" / "files")
+    assert isinstance(info.value, OSError) and info.value.errno == errno.ENOSPC
+    assert "out" in str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_interrupted_export_to_a_folder_does_not_look_finished(tmp_path: Path) -> None:
+    """A crash half-way left the folder with some of the files, looking like an export."""
+    root = tmp_path / "p"
+    first, _ = _two_versions(root)
+    dest = tmp_path / "out"
+    dest.mkdir()  # an empty folder chosen by the person
+    with Project.open(root, read_only=True) as project:
+        counting = FaultInjector()
+        with diskio.inject(counting):
+            project.export_version(first, tmp_path / "probe")
+        second_file = [i for i, op in enumerate(counting.ops) if op.kind == "write"][1]
+        with diskio.inject(FaultInjector("crash", second_file)), pytest.raises(SimulatedCrash):
+            project.export_version(first, dest)
+        assert list(dest.iterdir()) == []  # still the empty folder
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [".out.new-tmp"]
+        project.export_version(first, dest)  # the next export clears the leftover
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "p", "probe"]
+    assert (dest / "a.txt").read_text() == "a1\n" and (dest / "b.txt").read_text() == "b1\n"
+
+
+def test_a_failed_file_system_flush_is_reported(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """syncfs failing (a write-back error: data may be lost) fell back to sync(), which
+    reports nothing, so a restore or export with lost data was reported done."""
+
+    def failing(code: int) -> Callable[[int], int]:
+        def syncfs(fd: int) -> int:
+            ctypes.set_errno(code)
+            return -1
+
+        return syncfs
+
+    monkeypatch.setattr(diskio, "_syncfs", failing(errno.EIO))
+    with pytest.raises(OSError) as info:
+        diskio.sync_filesystem(tmp_path)
+    assert info.value.errno == errno.EIO
+    monkeypatch.setattr(diskio, "_syncfs", failing(errno.ENOSYS))  # not there: sync()
+    diskio.sync_filesystem(tmp_path)

@@ -3,7 +3,8 @@
 Every durable write of the engine (create, write, truncate, fsync, rename, unlink, mkdir,
 rmdir, chmod, close of a written file) calls a function of this module instead of `os`
 directly; reads stay direct. Without an injector each function is the plain system call
-behind one `is None` check.
+behind one `is None` check, except that a full disk (ENOSPC, EDQUOT) is raised as
+`DiskFullError` (an OSError too), wherever it is hit.
 
 A test sets an injector (`inject(...)` or `set_injector(...)`): a callable that sees every
 operation as an `Op` (kind, path, size) before it happens and may
@@ -31,13 +32,16 @@ import builtins
 import contextlib
 import ctypes
 import errno as errno_codes
+import functools
 import os
 import sys
 import threading
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final, Literal
+from typing import BinaryIO, Final, Literal, ParamSpec, TypeVar
+
+from .errors import DiskFullError
 
 __all__ = [
     "KINDS",
@@ -75,6 +79,12 @@ KINDS: Final = frozenset(
 )  # fmt: skip
 """Every `Op.kind`. `write` covers write and pwrite; `open` is an open for writing."""
 
+_DISK_FULL: Final = frozenset(
+    getattr(errno_codes, name) for name in ("ENOSPC", "EDQUOT") if hasattr(errno_codes, name)
+)
+_SYNCFS_UNSUPPORTED: Final = frozenset(
+    getattr(errno_codes, name) for name in ("ENOSYS", "EINVAL") if hasattr(errno_codes, name)
+)
 _DIR_FSYNC_UNSUPPORTED: Final = frozenset(
     getattr(errno_codes, name)
     for name in ("EINVAL", "EBADF", "ENOTSUP", "EOPNOTSUPP")
@@ -159,9 +169,38 @@ def _torn(kind: str, target: StrPath | int) -> SimulatedCrash:
     return SimulatedCrash(f"simulated crash after a torn {kind} to {_name(target)}")
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _may_fill_the_disk(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """ENOSPC or EDQUOT from `func` becomes DiskFullError (still an OSError, errno kept),
+    so a full disk is reported the same way wherever in the engine it is hit."""
+
+    @functools.wraps(func)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return func(*args, **kwargs)
+        except OSError as exc:
+            if exc.errno not in _DISK_FULL or isinstance(exc, DiskFullError):
+                raise
+            target = args[0] if args else None
+            if isinstance(target, int) and target not in _fd_paths:
+                error = DiskFullError("the disk is full (no space left on the device)")
+            elif isinstance(target, (str, os.PathLike, int)):
+                error = DiskFullError(f"the disk is full: {_name(target)} could not be written")
+            else:  # pragma: no cover - every operation takes a path or a descriptor first
+                error = DiskFullError("the disk is full")
+            error.errno = exc.errno
+            raise error from exc
+
+    return checked
+
+
 # ---------------------------------------------------------------- opening and closing
 
 
+@_may_fill_the_disk
 def open_fd(path: StrPath, flags: int, mode: int = 0o777) -> int:
     """`os.open` for writing (an open only for reading need not come here)."""
     if _hook is not None:
@@ -172,6 +211,7 @@ def open_fd(path: StrPath, flags: int, mode: int = 0o777) -> int:
     return os.open(path, flags, mode)
 
 
+@_may_fill_the_disk
 def open_file(path: StrPath, mode: Literal["xb", "wb", "r+b"]) -> BinaryIO:
     """An unbuffered binary file object opened for writing; close it with `close`."""
     if _hook is not None:
@@ -182,6 +222,7 @@ def open_file(path: StrPath, mode: Literal["xb", "wb", "r+b"]) -> BinaryIO:
     return builtins.open(path, mode, buffering=0)
 
 
+@_may_fill_the_disk
 def close(target: int | BinaryIO) -> None:
     """Close a descriptor or file object opened through this module."""
     if _hook is not None:
@@ -208,6 +249,7 @@ def _really_close(target: int | BinaryIO) -> None:
 # ---------------------------------------------------------------- data
 
 
+@_may_fill_the_disk
 def write(fd: int, data: bytes | bytearray | memoryview) -> int:
     """`os.write`: may write fewer bytes than given."""
     if _hook is not None:
@@ -229,6 +271,7 @@ def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
             done += write(fd, flat[done:])
 
 
+@_may_fill_the_disk
 def pwrite(fd: int, data: bytes | bytearray | memoryview, offset: int) -> int:
     """`os.pwrite` (emulated where missing): may write fewer bytes than given."""
     if _hook is not None:
@@ -249,18 +292,21 @@ def _pwrite(fd: int, data: bytes | bytearray | memoryview, offset: int) -> int:
         return os.write(fd, data)
 
 
+@_may_fill_the_disk
 def ftruncate(fd: int, length: int) -> None:
     if _hook is not None:
         _check("truncate", fd, length)
     os.ftruncate(fd, length)
 
 
+@_may_fill_the_disk
 def fsync(fd: int) -> None:
     if _hook is not None:
         _check("fsync", fd)
     os.fsync(fd)
 
 
+@_may_fill_the_disk
 def fsync_dir(path: StrPath) -> None:
     """Make a rename or create inside folder `path` durable; a no-op where impossible.
 
@@ -284,6 +330,7 @@ def fsync_dir(path: StrPath) -> None:
         os.close(fd)
 
 
+@_may_fill_the_disk
 def sync_filesystem(path: StrPath) -> None:
     """Make everything written to the file system holding `path` durable: one flush for a
     whole restore or export instead of an fsync per file (Linux `syncfs`; elsewhere the
@@ -295,8 +342,11 @@ def sync_filesystem(path: StrPath) -> None:
         try:
             if _syncfs(fd) == 0:
                 return
+            code = ctypes.get_errno()
         finally:
             os.close(fd)
+        if code not in _SYNCFS_UNSUPPORTED:  # a write-back error: the data may be lost
+            raise OSError(code, os.strerror(code), os.fspath(path))
     os.sync()
 
 
@@ -317,6 +367,7 @@ _syncfs = _load_syncfs()
 # ---------------------------------------------------------------- names and metadata
 
 
+@_may_fill_the_disk
 def replace(src: StrPath, dst: StrPath) -> None:
     if _hook is not None:
         _check("replace", dst)
@@ -333,6 +384,7 @@ def unlink(path: StrPath, *, missing_ok: bool = False) -> None:
             raise
 
 
+@_may_fill_the_disk
 def mkdir(path: StrPath, mode: int = 0o777) -> None:
     if _hook is not None:
         _check("mkdir", path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,17 +48,40 @@ def export_files(
     problems = folder_problems(states, limit=name_max(dest))
     if problems:  # a crafted history: refuse before writing anything
         raise InvalidArgumentError(f"these files cannot be written into {dest}: {problems[0]}")
-    diskio.makedirs(dest)
-    for path, state in sorted(states.items()):
-        target = dest / path
-        diskio.makedirs(target.parent)
-        atomic_write_chunks(
-            target, store.iter_content(state.hash), mode=_mode(state.executable), durable=False
-        )
-        done += state.size
-        reporter.report("Exporting", done, total, item=path)
-    diskio.sync_filesystem(dest)  # every file durable in one flush, before reporting success
+    # The files go into a hidden folder beside `dest`, renamed into place once complete:
+    # an interrupted export leaves no folder that looks finished, and the next export to
+    # the same place removes what it left.
+    stem = dest.name if len(os.fsencode(dest.name)) <= 180 else "export"
+    staging = dest.with_name(f".{stem}.new-tmp")
+    _remove(staging)
+    diskio.makedirs(staging)
+    try:
+        for path, state in sorted(states.items()):
+            target = staging / path
+            diskio.makedirs(target.parent)
+            atomic_write_chunks(
+                target, store.iter_content(state.hash), mode=_mode(state.executable), durable=False
+            )
+            done += state.size
+            reporter.report("Exporting", done, total, item=path)
+        diskio.sync_filesystem(staging)  # every file durable in one flush
+        if os.name == "nt" and dest.exists():
+            diskio.rmdir(dest)  # elsewhere the rename replaces the empty folder atomically
+        diskio.replace(staging, dest)
+    except BaseException:
+        diskio.rmtree(staging, ignore_errors=True)
+        raise
+    with contextlib.suppress(OSError):  # the files are complete either way
+        diskio.fsync_dir(dest.parent)
     return len(states)
+
+
+def _remove(leftover: Path) -> None:
+    """Remove what an interrupted export left at `leftover`, if anything."""
+    if leftover.is_dir() and not leftover.is_symlink():
+        diskio.rmtree(leftover)
+    elif os.path.lexists(leftover):
+        diskio.unlink(leftover)
 
 
 def _mode(executable: bool) -> int:

@@ -53,7 +53,10 @@ def _temp_name(dest_name: str) -> str:
 
 
 def _disk_full(exc: OSError, dest: Path) -> DiskFullError:
-    return DiskFullError(f"the disk is full; {dest} was not changed ({exc.strerror})")
+    reason = exc.strerror or "no space left on the device"
+    error = DiskFullError(f"the disk is full; {dest} was not changed ({reason})")
+    error.errno = exc.errno
+    return error
 
 
 def _make_parents(directory: Path, *, durable: bool = True) -> None:
