@@ -330,3 +330,53 @@ def write_results(results: dict[str, Any], out_dir: Path) -> Path:
     path.write_text(data)
     (out_dir / "latest.json").write_text(data)
     return path
+
+
+# ------------------------------------------------------------------------ markdown
+
+_MD_ROWS = {
+    ("first snapshot", "time s"): "first snapshot, s",
+    ("nothing changed", "time s"): "nothing changed, s",
+    ("after 1% edits", "time s"): "after 1% edits, s",
+    ("full restore", "time s"): "full restore, s",
+    ("first snapshot", "peak RSS MB"): "peak RSS (first snapshot), MB",
+    ("final repo", "MB (git: after gc)"): "repository, MB (git after gc)",
+}
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    """Compact Markdown tables from a results JSON (for the README)."""
+    parts: list[str] = []
+    for name, corpus in data.get("corpora", {}).items():
+        table = corpus["table"]
+        tools = [t for t in corpus["tools"] if corpus["tools"][t].get("median")]
+        parts.append(
+            f"**{name}**: {corpus['files']:,} files, {corpus['bytes'] / 1e6:,.0f} MB "
+            f"(medians of {corpus['repeat']})\n"
+        )
+        parts.append("| | " + " | ".join(tools) + " | Kamaros / best | target |")
+        parts.append("|---|" + "---:|" * len(tools) + "---:|---|")
+        for row in table:
+            label = _MD_ROWS.get((row["step"], row["metric"]))
+            if label is None:
+                continue
+            ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}x {row['best_peer']}"
+            cells = [_fmt(row["values"].get(t)) for t in tools]
+            parts.append(f"| {label} | " + " | ".join(cells) + f" | {ratio} | {row['verdict']} |")
+        parts.append("")
+    targets = data.get("targets", [])
+    if targets:
+        parts.append("| target | corpus | value | limit | verdict |")
+        parts.append("|---|---|---:|---|---|")
+        for t in targets:
+            value = "-" if t["value"] is None else f"{t['value']:.3g}"
+            parts.append(
+                f"| {t['target']} | {t['corpus']} | {value} | {t['limit']} | {t['verdict']} |"
+            )
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(render_markdown(json.loads(Path(sys.argv[1]).read_text())))
