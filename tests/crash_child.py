@@ -11,29 +11,13 @@ import sys
 from pathlib import Path
 
 from kamaros_app.engine import NothingToSaveError, Project
-from kamaros_app.engine.hashing import hash_bytes
+from tests.reliability.workload import mutate as reliability_mutate
+from tests.reliability.workload import snapshot
 
 
 def mutate(root: Path, rng: random.Random) -> None:
-    for _ in range(rng.randint(1, 4)):
-        name = f"f{rng.randint(0, 9)}.{'txt' if rng.random() < 0.6 else 'bin'}"
-        path = root / ("sub" if rng.random() < 0.3 else "") / name
-        path.parent.mkdir(exist_ok=True)
-        if rng.random() < 0.15 and path.exists():
-            path.unlink()
-        elif name.endswith(".txt"):
-            lines = [f"line {i} {rng.random()}\n" for i in range(rng.randint(10, 20000))]
-            path.write_text("".join(lines))
-        else:
-            path.write_bytes(rng.randbytes(rng.randint(0, 3_000_000)))
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    return {
-        p.relative_to(root).as_posix(): hash_bytes(p.read_bytes())
-        for p in root.rglob("*")
-        if p.is_file() and ".kamaros" not in p.parts and ".kamaros-tmp" not in p.name
-    }
+    """Large edits (texts up to 20,000 lines, binaries up to 3 MB): long operations."""
+    reliability_mutate(root, rng, scale=50)
 
 
 def main() -> None:

@@ -83,6 +83,11 @@ def save_checkpoint(
     if status.is_clean:
         raise NothingToSaveError("nothing changed since the last checkpoint")
     writer = ContainerWriter.append_to(store.reader)
+    # Storing outgoing contents records them in the store's index as it goes; if the commit
+    # does not happen, those records must go too, or the next checkpoint of this open
+    # project would believe the contents kept and let them leave `content/` unkept.
+    index = store.index
+    blobs, deltas = set(index.blobs), {k: list(v) for k, v in index.deltas.items()}
     try:
         new_manifest, result = _write(
             writer,
@@ -102,6 +107,7 @@ def save_checkpoint(
         writer.commit()
     except BaseException:
         writer.abort()
+        index.blobs, index.deltas = blobs, deltas
         raise
     return new_manifest, result
 

@@ -22,6 +22,7 @@ from .diff import FileDiff, Side, compare_sides
 from .errors import (
     CancelledError,
     DamagedContainerError,
+    DiskFullError,
     InvalidArgumentError,
     LockedError,
     NotAProjectError,
@@ -525,7 +526,14 @@ class Project(History):
                     "go back"
                 ) from None
             self._save_cache(cache)
-            record_id = self._record_restore(target_id, plan, selected, cache, reporter)
+            try:
+                record_id = self._record_restore(target_id, plan, selected, cache, reporter)
+            except DiskFullError as exc:
+                raise DiskFullError(
+                    f"the folder was restored to {target_id[:8]}, but the disk is full, so "
+                    "the restore could not be saved as a checkpoint; free some space and "
+                    "save a checkpoint"
+                ) from exc
             self._compact_if_wasteful(reporter)
         elif not dry_run and (selected is None or _same_restore(self.root, target_id, selected)):
             # The folder already is the target: a restore interrupted after its last file

@@ -129,7 +129,9 @@ def test_disk_full_during_checkpoint(small_disk: Path, campaign, long_mode: bool
 def test_disk_full_during_restore(small_disk: Path, campaign, long_mode: bool) -> None:
     """A restore that runs out of room stops with DiskFullError; its history is intact and
     the folder is the old one, or the journal says the restore was interrupted (both
-    sides restore once there is room)."""
+    sides restore once there is room), or every file was written and only the checkpoint
+    recording it did not fit, which the message says (regression: it read like a failed
+    restore while the folder had been restored)."""
     tally = Tally(campaign, "disk full (real tmpfs) during each operation")
     root = small_disk / "p"
     write(root, "a.bin", os.urandom(400_000))
@@ -138,28 +140,43 @@ def test_disk_full_during_restore(small_disk: Path, campaign, long_mode: bool) -
         (root / "a.bin").unlink()
         write(root, "b.txt", "small\n")
         second = project.checkpoint("small file").id
-    outcomes = {"disk full, old folder": 0, "disk full, interrupted": 0, "fitted": 0}
+    outcomes = {
+        "disk full, old folder": 0,
+        "disk full, interrupted": 0,
+        "disk full, new folder not recorded": 0,
+        "fitted": 0,
+    }
     for step in range(150 if long_mode else 30):
         filler = fill(small_disk, 500_000 * step // 30)
         with tally.run(f"step {step}"), Project.open(root) as project:
-            target = first if project.manifest.head == second else second
+            target = second if (root / "a.bin").exists() else first  # alternate
             before = snapshot(root)
             history = [v.id for v in project.manifest.versions]
             try:
                 project.restore(target)
-            except DiskFullError:
+            except DiskFullError as exc:
                 assert [v.id for v in project.manifest.versions][: len(history)] == history
                 assert leftovers(root) == [], leftovers(root)
                 journal = project.interrupted_restore()
-                outcomes["disk full, interrupted" if journal else "disk full, old folder"] += 1
-                if journal is None:
-                    assert snapshot(root) == before
+                now = snapshot(root)
+                if journal is not None:
+                    outcomes["disk full, interrupted"] += 1
+                elif now == before:
+                    outcomes["disk full, old folder"] += 1
+                else:  # every file written, the checkpoint recording it did not fit
+                    assert now == state_hashes(project, target)
+                    assert "the folder was restored" in str(exc), str(exc)
+                    outcomes["disk full, new folder not recorded"] += 1
                 filler.unlink()
                 filler = None
                 project.restore(target)  # with room again, it finishes
             else:
                 outcomes["fitted"] += 1
             assert snapshot(root) == state_hashes(project, target)
+            if filler is not None:
+                filler.unlink()
+                filler = None
+            project.gc()  # every restore appends the big file again: keep the disk usable
         if filler is not None:
             filler.unlink()
     tally.note = "restore " + str(outcomes)
@@ -416,3 +433,36 @@ def test_export_to_read_only_media_says_so(small_disk: Path, tmp_path: Path) -> 
             assert history.verify().ok
     finally:
         remount(small_disk, "rw")
+
+
+def test_a_failed_checkpoint_does_not_poison_the_next_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (found by the disk-full restore runs): a checkpoint that failed at its
+    commit (disk full, or cancelled at the end) left the open project believing that the
+    old contents it had just stored were in the container. The next checkpoint then let a
+    content leave `content/` without keeping it anywhere, and after gc the versions that
+    had it could not be restored: silent loss of an old version."""
+    from kamaros_app.engine.zipcontainer import ContainerWriter
+
+    root = tmp_path / "p"
+    write(root, "a.txt", "first version of a\n")
+    write(root, "b.bin", os.urandom(1000))
+    with Project.init(root) as project:
+        first = project.checkpoint("one")
+        write(root, "a.txt", "second version of a\n")
+        write(root, "b.bin", os.urandom(1000))
+        real_commit = ContainerWriter.commit
+
+        def full(self: ContainerWriter, *, fsync: bool = True) -> None:
+            raise DiskFullError("the disk is full (simulated at the commit)")
+
+        monkeypatch.setattr(ContainerWriter, "commit", full)
+        with pytest.raises(DiskFullError):
+            project.checkpoint("two")
+        monkeypatch.setattr(ContainerWriter, "commit", real_commit)
+        project.checkpoint("two, with room")
+        project.gc()
+        assert project.verify().ok
+        project.restore(first.id)
+        assert (root / "a.txt").read_text() == "first version of a\n"
