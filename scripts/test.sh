@@ -40,6 +40,10 @@ if [ "$status" -eq 5 ]; then
     exit 1
 fi
 [ "$status" -eq 0 ] || exit "$status"
+# The reliability campaign ran inside pytest; show its figures (docs/RELIABILITY.md).
+if [ -f build/reliability/figures.json ]; then
+    step "reliability figures" run python -m tests.reliability.report --print
+fi
 
 # The application bundle (full runs only: not when arguments pick some tests).
 if [ "$#" -eq 0 ] && [ "${KAMAROS_SKIP_BUNDLE:-0}" != 1 ]; then
