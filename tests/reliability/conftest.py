@@ -76,6 +76,14 @@ def campaign(pytestconfig: pytest.Config) -> Campaign:
     return _CAMPAIGN
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`--long` runs go on for many minutes per scenario: no per-test timeout for them."""
+    if config.getoption("--long"):
+        for item in items:
+            if "reliability" in item.nodeid:
+                item.add_marker(pytest.mark.timeout(0))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _CAMPAIGN.scenarios:
         _CAMPAIGN.save(bool(session.config.getoption("--long")))

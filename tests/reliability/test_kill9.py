@@ -31,7 +31,7 @@ CHILD = "tests.reliability.kill_child"
 
 
 def runs_for(long_mode: bool, ci: int) -> int:
-    return ci * 25 if long_mode else ci
+    return ci * 10 if long_mode else ci
 
 
 def all_states(project: History) -> dict[str, dict[str, str]]:
