@@ -164,8 +164,7 @@ def test_bit_flips_and_truncations(tmp_path: Path, campaign, long_mode: bool) ->
         with tally.run(f"run {run} ({how})"):
             outcome = check_damaged_project(root, order, expected, rng)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    tally.note = ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items()))
-    tally.finish()
+    tally.finish(dict(sorted(outcomes.items())))
 
 
 def flip_in_local_header(container: Path, prefix: str) -> str:

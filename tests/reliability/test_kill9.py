@@ -76,8 +76,7 @@ def test_kill_during_checkpoint(tmp_path: Path, campaign, long_mode: bool) -> No
             check_open_clean(project, full_verify=not long_mode or run % 20 == 0)
         if tally.stop:
             break
-    tally.note = ", ".join(f"{k}: {v}" for k, v in outcomes.items())
-    tally.finish()
+    tally.finish(outcomes)
 
 
 def test_kill_during_restore(tmp_path: Path, campaign, long_mode: bool) -> None:
@@ -130,8 +129,7 @@ def test_kill_during_restore(tmp_path: Path, campaign, long_mode: bool) -> None:
             check_open_clean(project, full_verify=not long_mode or run % 20 == 0)
         if tally.stop:
             break
-    tally.note = ", ".join(f"{k}: {v}" for k, v in outcomes.items())
-    tally.finish()
+    tally.finish(outcomes)
 
 
 def test_kill_during_gc(tmp_path: Path, campaign, long_mode: bool) -> None:
@@ -195,8 +193,7 @@ def test_kill_during_export(tmp_path: Path, campaign, long_mode: bool) -> None:
                 temp.unlink()
         if tally.stop:
             break
-    tally.note = ", ".join(f"{k}: {v}" for k, v in outcomes.items())
-    tally.finish()
+    tally.finish(outcomes)
 
 
 def test_kill_during_import(tmp_path: Path, campaign, long_mode: bool) -> None:
@@ -239,8 +236,7 @@ def test_kill_during_import(tmp_path: Path, campaign, long_mode: bool) -> None:
         if tally.stop:
             break
         shutil.rmtree(dest, ignore_errors=True)
-    tally.note = ", ".join(f"{k}: {v}" for k, v in outcomes.items())
-    tally.finish()
+    tally.finish(outcomes)
 
 
 KILL_AFTER_LANDING = """

@@ -234,7 +234,11 @@ class Tally:
             detail = "".join(traceback.format_exception(exc)[-6:])
             self.failures.append(f"{self.name} {label}: {exc!r}\n{detail}")
 
-    def finish(self) -> None:
+    def finish(self, outcomes: dict[str, int] | None = None) -> None:
+        """Record the figures (with `outcomes`, counted by kind, as the note) and fail the
+        test if any run broke an invariant."""
+        if outcomes is not None:
+            self.note = ", ".join(f"{kind}: {count}" for kind, count in outcomes.items())
         self.campaign.record(  # type: ignore[attr-defined]
             self.name,
             self.runs,
