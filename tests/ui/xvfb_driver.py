@@ -106,6 +106,8 @@ def main() -> None:
 
     assert window.select_version(first)
     wait_until(lambda: window.header_title.text() == "First draft", "the first checkpoint")
+    # show_version() clears the outcome with the header: this waits for the new diff.
+    wait_until(lambda: window.diff_outcome is not None, "the diff in the first checkpoint")
     shoot("first-checkpoint")
 
     def confirm_restore(dialog: QWidget) -> None:
