@@ -94,7 +94,7 @@ def run_corpus(
         for name in names:
             if results[name]["status"] != "ok":
                 continue
-            run_dir = runs_dir / f"{corpus.spec.name}-{name}-{rep}"
+            run_dir = (runs_dir / f"{corpus.spec.name}-{name}-{rep}").absolute()
             if run_dir.exists():
                 shutil.rmtree(run_dir)
             run_dir.mkdir(parents=True)
