@@ -186,8 +186,14 @@ class Delays:
         self.rng = rng
         self.estimate = initial
         self.learnt = False
+        self.count = 0
 
     def next(self) -> float:
+        """A kill delay; every 20th run is left to finish, to re-measure the operation
+        (it slows down as the history grows, and kills alone would not show it)."""
+        self.count += 1
+        if self.count % 20 == 0:
+            return max(10.0, 5 * self.estimate)
         return self.rng.uniform(0.0, 1.15 * self.estimate)
 
     def learn(self, run: KillRun) -> None:
