@@ -398,7 +398,7 @@ def mutate(corpus: Corpus, work: Path) -> dict[str, int]:
                 handle.seek(offset)
                 handle.write(data)
                 changed["bytes"] += len(data)
-        changed["binaries"] = 1
+        changed["spots"] = 3
         return changed
     count = max(1, round(len(corpus.texts) * spec.mutate_fraction))
     for rel in sorted(rng.sample(corpus.texts, count)):

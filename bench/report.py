@@ -12,6 +12,7 @@ from typing import Any
 __all__ = ["Row", "corpus_rows", "evaluate_targets", "render", "write_results"]
 
 SUBJECT = "kamaros"
+Picker = Callable[[dict[str, Any]], float | None] | None
 STEP_LABELS = {
     "first": "first snapshot",
     "unchanged": "nothing changed",
@@ -39,10 +40,6 @@ def _get(tool: dict[str, Any], step: str, key: str) -> float | None:
     return None if value is None else float(value)
 
 
-def _mb(value: float | None) -> float | None:
-    return None if value is None else value / 1e6
-
-
 def _final_repo(tool: dict[str, Any]) -> float | None:
     after_gc = _get(tool, "extra", "repo_after_gc")
     size = after_gc if after_gc is not None else _get(tool, "restore", "repo_bytes")
@@ -53,21 +50,27 @@ def corpus_rows(tools: dict[str, dict[str, Any]]) -> list[Row]:
     """The rows of one corpus table (ratios filled in, verdicts added by evaluate_targets)."""
     ok = {name: t for name, t in tools.items() if t.get("median")}
 
-    def row(step: str, metric: str, pick: Callable[[dict[str, Any]], float | None]) -> Row:
-        return Row(step, metric, {name: pick(t) for name, t in ok.items()})
+    def row(
+        label: str, metric: str, step: str, key: str = "", scale: float = 1.0, pick: Picker = None
+    ) -> Row:
+        values: dict[str, float | None] = {}
+        for name, t in ok.items():
+            value = pick(t) if pick is not None else _get(t, step, key)
+            values[name] = None if value is None else value / scale
+        return Row(label, metric, values)
 
     rows: list[Row] = []
     for step in ("first", "unchanged", "mutated", "restore"):
         label = STEP_LABELS[step]
-        rows.append(row(label, "time s", lambda t, s=step: _get(t, s, "wall_s")))
+        rows.append(row(label, "time s", step, "wall_s"))
         if step == "restore":
-            speed = row(label, "MB/s", lambda t: _get(t, "restore", "mb_per_s"))
+            speed = row(label, "MB/s", step, "mb_per_s")
             speed.lower_is_better = False
             rows.append(speed)
-        rows.append(row(label, "peak RSS MB", lambda t, s=step: _get(t, s, "rss_mb")))
+        rows.append(row(label, "peak RSS MB", step, "rss_mb"))
         if step != "restore":
-            rows.append(row(label, "repo MB", lambda t, s=step: _mb(_get(t, s, "repo_bytes"))))
-    rows.append(row("final repo", "MB (git: after gc)", _final_repo))
+            rows.append(row(label, "repo MB", step, "repo_bytes", scale=1e6))
+    rows.append(row("final repo", "MB (git: after gc)", "", pick=_final_repo))
     for r in rows:
         _fill_ratio(r)
     return rows
@@ -227,6 +230,14 @@ def render_corpus(name: str, corpus: dict[str, Any]) -> str:
         f"== {name}: {corpus['files']:,} files, {corpus['bytes'] / 1e6:,.1f} MB; "
         f"medians of {corpus['repeat']} ({corpus['scale']}) =="
     )
+    edit = next((r["runs"][0].get("mutation") for r in corpus["tools"].values() if r["runs"]), None)
+    if edit and edit.get("spots"):
+        head += f"\nedit step: {edit['spots']} spots overwritten in place ({edit['bytes']} bytes)"
+    elif edit:
+        head += (
+            f"\nedit step: {edit['texts']} text files edited, {edit['binaries']} binaries "
+            f"rewritten ({edit['bytes'] / 1e6:,.1f} MB written)"
+        )
     widths = [16, 18, *[max(9, len(t)) for t in tools], 8, 9]
     header = ["step", "metric", *tools, "K/best", "best peer"]
     lines = [head, _join(header, widths) + "  target"]

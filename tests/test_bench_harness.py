@@ -47,3 +47,21 @@ def test_smoke_run_measures_every_step_and_verifies_restores(tmp_path: Path) -> 
     assert edits["verified"] and edits["store_ms_median"] > 0
     assert any(t["verdict"] in ("PASS", "MISS") for t in results["targets"])
     assert not (tmp_path / "runs").exists()
+
+
+def test_corpus_and_mutation_are_deterministic(tmp_path: Path) -> None:
+    from bench.corpus import copy_tree, ensure_corpus, mutate, specs
+
+    spec = specs("smoke")["mixed"]
+    a = ensure_corpus(spec, tmp_path / "a", log=False)
+    b = ensure_corpus(spec, tmp_path / "b", log=False)
+    assert (a.files, a.bytes, a.texts, a.binaries) == (b.files, b.bytes, b.texts, b.binaries)
+    for work, corpus in ((tmp_path / "wa", a), (tmp_path / "wb", b)):
+        copy_tree(corpus, work)
+        assert mutate(corpus, work)["texts"] >= 1
+    for rel in [*a.texts, *a.binaries]:
+        assert (tmp_path / "wa" / rel).read_bytes() == (tmp_path / "wb" / rel).read_bytes(), rel
+    changed = [
+        r for r in a.texts if (a.tree / r).read_bytes() != (tmp_path / "wa" / r).read_bytes()
+    ]
+    assert changed and len(changed) <= max(1, len(a.texts) // 50)
