@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import ctypes
 import errno as errno_codes
 import functools
 import os
@@ -337,10 +336,13 @@ def sync_filesystem(path: StrPath) -> None:
     system-wide `sync`)."""
     if _hook is not None:
         _check("syncfs", path)
-    if _syncfs is not None:
+    syncfs = _load_syncfs()
+    if syncfs is not None:
+        import ctypes
+
         fd = os.open(path, os.O_RDONLY)
         try:
-            if _syncfs(fd) == 0:
+            if syncfs(fd) == 0:
                 return
             code = ctypes.get_errno()
         finally:
@@ -350,18 +352,19 @@ def sync_filesystem(path: StrPath) -> None:
     os.sync()
 
 
+@functools.cache
 def _load_syncfs() -> Callable[[int], int] | None:
+    """libc's syncfs, looked up on first use (ctypes costs start-up time otherwise)."""
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         function: Callable[[int], int] = libc.syncfs
     except (OSError, AttributeError):
         return None
     return function
-
-
-_syncfs = _load_syncfs()
 
 
 # ---------------------------------------------------------------- names and metadata
