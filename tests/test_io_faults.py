@@ -158,9 +158,9 @@ def test_a_failed_file_system_flush_is_reported(
 
         return syncfs
 
-    monkeypatch.setattr(diskio, "_syncfs", failing(errno.EIO))
+    monkeypatch.setattr(diskio, "_load_syncfs", lambda: failing(errno.EIO))
     with pytest.raises(OSError) as info:
         diskio.sync_filesystem(tmp_path)
     assert info.value.errno == errno.EIO
-    monkeypatch.setattr(diskio, "_syncfs", failing(errno.ENOSYS))  # not there: sync()
+    monkeypatch.setattr(diskio, "_load_syncfs", lambda: failing(errno.ENOSYS))  # sync()
     diskio.sync_filesystem(tmp_path)
