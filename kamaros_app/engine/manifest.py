@@ -55,6 +55,21 @@ _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 _PLAIN_PATH = re.compile(r"[^\x00-\x1f\x7f\\/]+(?:/[^\x00-\x1f\x7f\\/]+)*")
 
 
+def _plain_identity(inode: object, digest: object, size: object) -> tuple[str, str, int] | None:
+    """The fast-path check shared by file records: a canonical UUID, a 64-digit hash and a
+    non-negative integer size, typed; None sends the record to the precise, slower checks."""
+    if (
+        type(inode) is str
+        and _CANONICAL_UUID.fullmatch(inode)
+        and type(digest) is str
+        and _HEX64.fullmatch(digest)
+        and type(size) is int
+        and size >= 0
+    ):
+        return inode, digest, size
+    return None
+
+
 def _dumps(data: Any) -> bytes:
     if _orjson is not None and native_allowed():
         try:
@@ -312,21 +327,16 @@ class FileEntry:
             modified = data.get("modified_at", "")
             if (
                 (kind == "text" or kind == "binary")
-                and type(inode) is str
-                and _CANONICAL_UUID.fullmatch(inode)
-                and type(digest) is str
-                and _HEX64.fullmatch(digest)
-                and type(size) is int
-                and size >= 0
+                and (identity := _plain_identity(inode, digest, size)) is not None
                 and type(mime) is str
                 and type(created) is str
                 and type(modified) is str
             ):
                 return cls(
                     type=kind,
-                    inodeId=inode,
-                    currentHash=digest,
-                    size=size,
+                    inodeId=identity[0],
+                    currentHash=identity[1],
+                    size=identity[2],
                     modified_at=modified,
                     created_at=created,
                     mime=mime,
@@ -399,20 +409,15 @@ class FileState:
             if (
                 (change == "added" or change == "modified" or change == "deleted")
                 and data.get("path", path) == path
-                and type(inode) is str
-                and _CANONICAL_UUID.fullmatch(inode)
-                and type(digest) is str
-                and _HEX64.fullmatch(digest)
-                and type(size) is int
-                and size >= 0
+                and (identity := _plain_identity(inode, digest, size)) is not None
                 and type(kind) is str
                 and type(executable) is bool
             ):
                 return cls(
                     path=path,
-                    inodeId=inode,
-                    hash=digest,
-                    size=size,
+                    inodeId=identity[0],
+                    hash=identity[1],
+                    size=identity[2],
                     changeType=change,
                     type="text" if kind == "text" else "binary",
                     executable=executable,
