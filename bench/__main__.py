@@ -23,7 +23,7 @@ from .corpus import ensure_corpus, specs
 from .micro import event_loop, memory_scaling, text_edits
 from .report import corpus_rows, evaluate_targets, render, write_results
 from .runner import run_corpus
-from .source import use_revision
+from .source import precompile, use_revision
 from .tools import TOOLS, env_summary
 
 REPO = Path(__file__).resolve().parent.parent
@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     kamaros_source = "working tree"
     if args.kamaros_rev:
         kamaros_source = use_revision(REPO, args.kamaros_rev, out)
+    else:
+        precompile(REPO / "kamaros_app")
     results: dict[str, Any] = {
         "machine": machine_info(),
         "options": {
