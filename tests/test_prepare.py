@@ -12,19 +12,18 @@ import pytest
 from kamaros_app.engine import Project, deflate
 from kamaros_app.engine.hashing import hash_bytes
 from kamaros_app.engine.prepare import (
-    ZIP_DEFLATED,
-    ZIP_STORED,
     Changed,
     ParallelPreparer,
     PreparedFile,
     prepare_file,
 )
+from kamaros_app.engine.zipcontainer import DEFLATED, STORED
 
 TEXT = "".join(f"line {i} of some source-like text\r\n" for i in range(5000)).encode()
 
 
 def _inflate(prepared: PreparedFile) -> bytes:
-    if prepared.method == ZIP_STORED:
+    if prepared.method == STORED:
         return prepared.payload
     return zlib.decompress(prepared.payload, -15)
 
@@ -37,7 +36,7 @@ def test_text_is_deflated_hashed_and_kept_on_request(
     (tmp_path / "a.txt").write_bytes(TEXT)
     prepared = prepare_file(tmp_path, "a.txt", keep_text=True)
     assert isinstance(prepared, PreparedFile)
-    assert prepared.method == ZIP_DEFLATED and len(prepared.payload) < len(TEXT) / 3
+    assert prepared.method == DEFLATED and len(prepared.payload) < len(TEXT) / 3
     assert _inflate(prepared) == TEXT  # CRLF untouched
     assert prepared.digest == hash_bytes(TEXT)
     assert prepared.crc == zlib.crc32(TEXT)
@@ -58,7 +57,7 @@ def test_what_does_not_shrink_is_stored(tmp_path: Path, name: str, data: bytes) 
     (tmp_path / name).write_bytes(data)
     prepared = prepare_file(tmp_path, name, keep_text=False)
     assert isinstance(prepared, PreparedFile)
-    assert prepared.method == ZIP_STORED and prepared.payload == data
+    assert prepared.method == STORED and prepared.payload == data
     if name.endswith((".bin", ".dat")):
         assert not prepared.is_text
 

@@ -23,8 +23,6 @@ from .manifest import ChangeType, FileEntry, FileState, Manifest, RenameEntry, V
 from .objects import compress_bytes, compress_chunks
 from .prepare import (
     PARALLEL_MAX_BYTES,
-    ZIP_DEFLATED,
-    ZIP_STORED,
     Changed,
     ParallelPreparer,
     PreparedFile,
@@ -36,7 +34,7 @@ from .statcache import CachedFile, StatCache, StatInfo
 from .status import TEXT_MAX_BYTES, FileScan, Status
 from .store import ContentStore
 from .textdelta import TextSniffer, make_patch
-from .zipcontainer import ContainerWriter
+from .zipcontainer import DEFLATED, STORED, ContainerWriter
 
 __all__ = ["CheckpointResult", "save_checkpoint"]
 
@@ -240,7 +238,7 @@ def _write(
         renameLog=(*manifest.renameLog, *renames),
         metadata=replace(manifest.metadata, last_modified=stamp),
     )
-    writer.add_bytes(MANIFEST_ENTRY, new_manifest.to_json_bytes(), method=ZIP_DEFLATED)
+    writer.add_bytes(MANIFEST_ENTRY, new_manifest.to_json_bytes(), method=DEFLATED)
     result = CheckpointResult(version, status, skipped, progress.done)
     return new_manifest, result
 
@@ -426,7 +424,7 @@ def _store_outgoing(
             writer.add_chunks(
                 blob_name(digest),
                 compress_chunks(store.iter_content(digest), size=data_size, level=BLOB_ZSTD_LEVEL),
-                method=ZIP_STORED,
+                method=STORED,
                 size_hint=data_size,
             )
         except DamagedContainerError as exc:
@@ -466,7 +464,7 @@ def _try_delta(
     writer.add_bytes(
         delta_name(old.currentHash, successor.currentHash),
         compress_bytes(patch, BLOB_ZSTD_LEVEL),
-        method=ZIP_STORED,
+        method=STORED,
     )
     store.index.deltas.setdefault(old.currentHash, []).append(successor.currentHash)
     new_map[path] = _with_chain(successor, old.deltaChain + 1)

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from .native import NATIVE_ENV, native_allowed
 
-__all__ = ["NATIVE_ENV", "Deflater", "backend", "compressor", "deflate"]
+__all__ = ["NATIVE_ENV", "Deflater", "compressor", "deflate"]
 
 _isal: Any
 try:
@@ -30,11 +30,6 @@ _RAW = -15  # raw deflate (ZIP entries carry no zlib header)
 class Deflater(Protocol):
     def compress(self, data: bytes, /) -> bytes: ...
     def flush(self) -> bytes: ...
-
-
-def backend() -> str:
-    """ "isal" or "zlib": which library compresses (reported by `kamaros --version`)."""
-    return "isal" if _isal is not None and native_allowed() else "zlib"
 
 
 def compressor() -> Deflater:

@@ -21,11 +21,10 @@ from types import TracebackType
 from . import deflate
 from .hashing import hash_bytes
 from .statcache import StatInfo
+from .zip_records import DEFLATED, STORED
 
 __all__ = [
     "PARALLEL_MAX_BYTES",
-    "ZIP_DEFLATED",
-    "ZIP_STORED",
     "Changed",
     "ParallelPreparer",
     "PreparedFile",
@@ -33,8 +32,6 @@ __all__ = [
     "prepare_file",
 ]
 
-ZIP_STORED = 0
-ZIP_DEFLATED = 8
 PARALLEL_MAX_BYTES = 8 << 20
 WINDOW_BYTES = 64 << 20
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
@@ -95,9 +92,9 @@ def choose_method(path: str, sample: bytes) -> int:
     """STORED for known-compressed formats, empty files and data whose first 64 KiB do not
     shrink; DEFLATED otherwise."""
     if not sample or _known_compressed(path):
-        return ZIP_STORED
+        return STORED
     probe = sample[:_PROBE_BYTES]
-    return ZIP_DEFLATED if len(deflate.deflate(probe)) < _WORTH_IT * len(probe) else ZIP_STORED
+    return DEFLATED if len(deflate.deflate(probe)) < _WORTH_IT * len(probe) else STORED
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,16 +160,16 @@ def prepare_file(root: Path, path: str, keep_text: bool) -> PreparedFile | Chang
     # Small files are simply compressed and kept whichever way is smaller; for larger ones
     # a probe of the start decides, so incompressible media costs no full compression.
     if len(data) <= 4 * _PROBE_BYTES:
-        method = ZIP_STORED if not data or _known_compressed(path) else ZIP_DEFLATED
+        method = STORED if not data or _known_compressed(path) else DEFLATED
     else:
         method = choose_method(path, data)
     payload = data
-    if method == ZIP_DEFLATED:
+    if method == DEFLATED:
         packed = deflate.deflate(data)
         if len(packed) < _WORTH_IT * len(data):
             payload = packed
         else:
-            method = ZIP_STORED
+            method = STORED
     return PreparedFile(
         path=path,
         stat=before,
