@@ -29,11 +29,10 @@ from .layout import (
 from .manifest import Manifest
 from .progress import Reporter
 from .store import ContentStore, content_sizes
-from .zipcontainer import ContainerWriter, ZipEntry
+from .zipcontainer import DEFLATED, ContainerWriter, ZipEntry
 
 __all__ = ["CompactPlan", "new_container", "plan_compaction", "write_compacted"]
 
-ZIP_DEFLATED = 8
 _ENTRY_OVERHEAD = 30 + 46 + 20  # local header + central record + slack, per entry
 
 
@@ -134,6 +133,6 @@ def write_compacted(
             writer.copy_entry(store.reader, entry, name=name)
             done += entry.compressed_size
             reporter.report("Compacting", done, total, item=name)
-        writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=ZIP_DEFLATED)
+        writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=DEFLATED)
         reporter.check()
     return os.path.getsize(dest)

@@ -15,11 +15,9 @@ from .manifest import FileState
 from .progress import Reporter
 from .store import ContentStore
 from .verify import folder_problems, name_max
+from .zipcontainer import DEFLATED, STORED
 
 __all__ = ["export_files"]
-
-ZIP_STORED = 0
-ZIP_DEFLATED = 8
 
 
 def export_files(
@@ -36,7 +34,7 @@ def export_files(
                 writer.add_chunks(
                     path,
                     store.iter_content(state.hash),
-                    method=ZIP_DEFLATED if state.type == "text" else ZIP_STORED,
+                    method=DEFLATED if state.type == "text" else STORED,
                     mode=0o755 if state.executable else 0o644,
                     size_hint=state.size,
                 )

@@ -38,14 +38,12 @@ from .objects import compress_chunks
 from .progress import Reporter
 from .status import TEXT_MAX_BYTES
 from .textdelta import TextSniffer
-from .zipcontainer import ContainerReader, ContainerWriter
+from .zipcontainer import DEFLATED, STORED, ContainerReader, ContainerWriter
 
 __all__ = ["LEGACY_MANIFESTS", "convert_legacy"]
 
 LEGACY_MANIFESTS = (".store/manifest.json", MANIFEST_ENTRY)
 MAX_LEGACY_MANIFEST = 256 * 1024 * 1024
-ZIP_STORED = 0
-ZIP_DEFLATED = 8
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -174,7 +172,7 @@ def convert_legacy(
             contents[sha] = _copy_content(reader, writer, sha, options, head_by_sha.get(sha, []))
             reporter.report("Importing", number, len(sources), unit="contents")
         manifest = _build_manifest(data, versions, named_refs, contents)
-        writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=ZIP_DEFLATED)
+        writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=DEFLATED)
         writer.commit()
         writer.close()
     except BaseException:
@@ -204,14 +202,14 @@ def _copy_content(
                 writer.add_chunks(
                     content_name(path),
                     reader.iter_entry(name),
-                    method=ZIP_DEFLATED if result.is_text else ZIP_STORED,
+                    method=DEFLATED if result.is_text else STORED,
                     size_hint=size,
                 )
         else:
             writer.add_chunks(
                 blob_name(result.blake3),
                 compress_chunks(reader.iter_entry(name), size=size),
-                method=ZIP_STORED,
+                method=STORED,
                 size_hint=size,
             )
         return result

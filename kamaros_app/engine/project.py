@@ -57,11 +57,10 @@ from .statcache import CachedFile, StatCache
 from .status import FileScan, Status, compute_status, hash_file
 from .store import ContentStore
 from .verify import tail_looks_finished
-from .zipcontainer import ContainerReader, ContainerWriter
+from .zipcontainer import DEFLATED, ContainerReader, ContainerWriter
 
 __all__ = ["FileInfo", "GcResult", "Project", "RestoreResult", "VersionInfo"]
 
-ZIP_DEFLATED = 8
 MAX_MANIFEST_BYTES = 1 << 30
 AUTO_GC_MIN_DEAD_BYTES = 16 * 1024 * 1024
 
@@ -122,7 +121,7 @@ class Project(History):
                 author=author or _default_author(), application=f"Kamaros {__version__}"
             )
             with new_container(container) as writer:
-                writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=ZIP_DEFLATED)
+                writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=DEFLATED)
         except BaseException:
             lock.release()
             raise
@@ -440,7 +439,7 @@ class Project(History):
     def _commit_manifest(self, manifest: Manifest) -> None:
         writer = ContainerWriter.append_to(self.store.reader)
         try:
-            writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=ZIP_DEFLATED)
+            writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=DEFLATED)
             writer.commit()
         except BaseException:
             writer.abort()
