@@ -301,6 +301,36 @@ def test_writer_keeps_working_after_commit(tmp_path: Path) -> None:
         assert reader.commit_end == path.stat().st_size > first_end
 
 
+@pytest.mark.parametrize("count", [3, 70_000])  # 70,000 entries need the zip64 end records
+def test_committed_reader_equals_a_fresh_open(tmp_path: Path, count: int) -> None:
+    """The reader a writer hands over after its commit sees what opening the file sees."""
+    path = tmp_path / "c.jcf"
+    with ContainerWriter.create(path) as writer:
+        for i in range(count):
+            writer.add_bytes(f"e/{i:05d}", b"x" * (i % 3), method=DEFLATED if i % 2 else STORED)
+        writer.commit(fsync=False)
+    with ContainerReader.open(path) as reader, ContainerWriter.append_to(reader) as writer:
+        writer.add_bytes("e/00001", b"changed", method=DEFLATED)  # moves to the end
+        writer.remove("e/00002")
+        writer.add_bytes("new", b"n" * 1000, method=DEFLATED)
+        with pytest.raises(ValueError):
+            writer.committed_reader()  # nothing committed yet
+        writer.commit(fsync=False)
+        writer.add_bytes("after", b"not committed", method=STORED)
+        handed = writer.committed_reader()
+    with handed, ContainerReader.open(path) as fresh:
+        assert handed.location == fresh.location
+        assert handed.commit_end == fresh.commit_end == path.stat().st_size
+        assert (handed.torn_tail, handed.has_commit_marker) == (False, True)
+        assert list(handed.entries) == list(fresh.entries)
+        for name, entry in fresh.entries.items():
+            assert handed.entries[name] == entry
+            assert handed.entries[name]._cd_record == entry._cd_record
+        assert handed.read_entry("e/00001", 100) == b"changed"
+        assert handed.read_entry("new", 1000) == b"n" * 1000
+        assert "after" not in handed.entries
+
+
 def test_empty_container_without_mimetype(tmp_path: Path) -> None:
     path = tmp_path / "e.jcf"
     with ContainerWriter.create(path, mimetype=None) as writer:

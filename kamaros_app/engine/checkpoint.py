@@ -34,7 +34,7 @@ from .statcache import CachedFile, StatCache, StatInfo
 from .status import TEXT_MAX_BYTES, FileScan, Status
 from .store import ContentStore
 from .textdelta import TextSniffer, make_patch
-from .zipcontainer import DEFLATED, STORED, ContainerWriter
+from .zipcontainer import DEFLATED, STORED, ContainerReader, ContainerWriter
 
 __all__ = ["CheckpointResult", "save_checkpoint"]
 
@@ -74,9 +74,11 @@ def save_checkpoint(
     reporter: Reporter,
     automatic: bool = False,
     tag: str | None = None,
-) -> tuple[Manifest, CheckpointResult]:
-    """Write one checkpoint and commit it; returns the new manifest. Raises before commit
-    leave the container exactly as it was (the appended bytes are truncated away)."""
+) -> tuple[Manifest, CheckpointResult, ContainerReader | None]:
+    """Write one checkpoint and commit it; returns the new manifest, what was saved, and a
+    reader of the new commit (None if one could not be had cheaply: open the file again).
+    Raises before commit leave the container exactly as it was (the appended bytes are
+    truncated away)."""
     status = scan.status
     if status.is_clean:
         raise NothingToSaveError("nothing changed since the last checkpoint")
@@ -107,7 +109,14 @@ def save_checkpoint(
         writer.abort()
         index.blobs, index.deltas = blobs, deltas
         raise
-    return new_manifest, result
+    reader: ContainerReader | None = None
+    try:
+        reader = writer.committed_reader()
+    except (OSError, DamagedContainerError):
+        pass  # committed all the same; the caller reads the file again
+    finally:
+        writer.close()
+    return new_manifest, result, reader
 
 
 def _write(

@@ -179,16 +179,19 @@ class Project(History):
             ) from None
         return lock
 
-    def _load(self, written: Manifest | None = None) -> None:
+    def _load(
+        self, written: Manifest | None = None, committed: ContainerReader | None = None
+    ) -> None:
         """(Re)open the container; `written` is the manifest this process just committed
-        under the lock, which then need not be read back and parsed."""
+        under the lock, which then need not be read back and parsed, and `committed` a
+        reader of that commit built by its writer, so the directory need not be either."""
         if self._reader is not None:
             self._reader.close()
         container = self.root / CONTAINER_FILE
         if not self.read_only:
             self._clean_leftovers()
         self._head_fingerprint = container_fingerprint(container)
-        reader = ContainerReader.open(container)
+        reader = committed if committed is not None else ContainerReader.open(container)
         if reader.torn_tail:
             if self.read_only:
                 if tail_looks_finished(container, reader.commit_end):
@@ -377,7 +380,7 @@ class Project(History):
         if scan.status.is_clean:
             self._save_cache(cache, scan)
             raise NothingToSaveError("nothing changed since the last checkpoint")
-        new_manifest, result = save_checkpoint(
+        new_manifest, result, committed = save_checkpoint(
             root=self.root,
             manifest=self.manifest,
             store=self.store,
@@ -390,7 +393,7 @@ class Project(History):
             automatic=automatic,
             tag=tag,
         )
-        self._load(written=new_manifest)
+        self._load(written=new_manifest, committed=committed)
         self._compact_if_wasteful(reporter)
         saved_as_scanned = not result.skipped and not scan.status.skipped
         self._save_cache(cache, FileScan(Status(), scan.files) if saved_as_scanned else None)
@@ -473,7 +476,7 @@ class Project(History):
         unsaved = not scan.status.is_clean
         safety_id = None
         if unsaved and not dry_run:
-            _, result = save_checkpoint(
+            new_manifest, result, committed = save_checkpoint(
                 root=self.root,
                 manifest=self.manifest,
                 store=self.store,
@@ -486,7 +489,7 @@ class Project(History):
                 automatic=True,
             )
             safety_id = result.version.id
-            self._load()
+            self._load(written=new_manifest, committed=committed)
             self._save_cache(cache)
             scan = compute_status(self.root, self.manifest.fileMap, cache, reporter)
         # Every file now in the folder is (or, in a dry run, would be) in the newest
@@ -559,7 +562,7 @@ class Project(History):
         title = (target.message.splitlines() or [""])[0]
         title = title if len(title) <= 60 else title[:59].rsplit(" ", 1)[0] + "…"
         message = f"Restored {what} “{title}”"
-        _, result = save_checkpoint(
+        new_manifest, result, committed = save_checkpoint(
             root=self.root,
             manifest=self.manifest,
             store=self.store,
@@ -570,7 +573,7 @@ class Project(History):
             email="",
             reporter=reporter,
         )
-        self._load()
+        self._load(written=new_manifest, committed=committed)
         self._save_cache(cache)
         return result.version.id
 

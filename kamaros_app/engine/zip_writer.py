@@ -20,9 +20,9 @@ from .errors import (
     HostileContainerError,
     InvalidArgumentError,
 )
-from .zip_commit import _MARKER_LEN, _marker_for
+from .zip_commit import _MARKER_LEN, CommitLocation, _marker_for
 from .zip_io import _pwrite_once
-from .zip_reader import ContainerReader
+from .zip_reader import ContainerReader, Limits
 from .zip_records import (
     _CRC_SIZES,
     _DOS_DIRECTORY,
@@ -92,6 +92,8 @@ class ContainerWriter:
         self._created = created
         self._committed = False
         self._closed = False
+        self._last_commit: CommitLocation | None = None
+        self._committed_live: dict[str, ZipEntry] = {}
 
     @classmethod
     def create(
@@ -500,6 +502,16 @@ class ContainerWriter:
         if fsync:
             self._fsync()
         end = cd_offset + len(tail)
+        self._last_commit = CommitLocation(
+            end=end,
+            torn_tail=False,
+            has_marker=True,
+            eocd_offset=end - _MARKER_LEN - _EOCD.size,
+            cd_offset=cd_offset,
+            cd_size=cd_size,
+            entry_count=count,
+        )
+        self._committed_live = dict(self._live)
         try:
             if os.fstat(self._fd).st_size > end:
                 diskio.ftruncate(self._fd, end)
@@ -510,6 +522,27 @@ class ContainerWriter:
                 diskio.fsync_dir(self.path.parent)
         self._committed = True
         self._base = self._pos = self._buf_start = end
+
+    def committed_reader(self) -> ContainerReader:
+        """A reader of the commit this writer just made, built from the entries it wrote.
+
+        Opening the file again would parse and check the whole central directory, about
+        10 µs per entry (0.1 s at 10,000 files), to learn what this writer already knows.
+        """
+        location = self._last_commit
+        if location is None:
+            raise ValueError("nothing has been committed")
+        handle = open(self.path, "rb")  # noqa: SIM115 - kept open by the reader
+        try:
+            mine, theirs = os.fstat(self._fd), os.fstat(handle.fileno())
+            if (mine.st_dev, mine.st_ino) != (theirs.st_dev, theirs.st_ino):
+                raise DamagedContainerError(f"{self.path} was replaced while it was written")
+        except BaseException:
+            handle.close()
+            raise
+        return ContainerReader(
+            self.path, handle, location, self._committed_live, untrusted=False, limits=Limits()
+        )
 
     # ---- ending
 
