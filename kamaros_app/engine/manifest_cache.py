@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 from .layout import MANIFEST_ENTRY
 from .manifest import Manifest
@@ -19,13 +20,18 @@ _cache: OrderedDict[tuple[object, ...], Manifest] = OrderedDict()
 
 
 def load_manifest(
-    reader: ContainerReader, max_bytes: int, *, written: Manifest | None = None
+    reader: ContainerReader,
+    max_bytes: int,
+    *,
+    written: Manifest | None = None,
+    known: Callable[[ContainerReader], Manifest | None] | None = None,
 ) -> Manifest:
     """The manifest of the commit `reader` sees. Manifests are immutable per commit, and a
     commit is identified by the file's identity plus where that commit ends in it.
 
     `written`: the caller committed this manifest itself, as the newest commit, while
     holding the writer lock; it is remembered for that commit instead of being re-read.
+    `known(reader)` may return the manifest as parsed and checked before (open_index.py).
     """
     entry = reader.entries.get(MANIFEST_ENTRY)
     if entry is None or not reader.has_commit_marker:
@@ -45,7 +51,11 @@ def load_manifest(
     if written is not None:
         manifest = written
     else:
-        manifest = Manifest.from_json_bytes(reader.read_entry(MANIFEST_ENTRY, max_bytes))
+        found = known(reader) if known is not None else None
+        if found is not None:
+            manifest = found
+        else:
+            manifest = Manifest.from_json_bytes(reader.read_entry(MANIFEST_ENTRY, max_bytes))
     with _lock:
         _cache[key] = manifest
         while len(_cache) > _CACHE_SIZE:

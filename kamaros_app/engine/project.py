@@ -42,6 +42,7 @@ from .layout import (
 )
 from .manifest import Manifest, validate_tag_name
 from .manifest_cache import load_manifest
+from .open_index import OpenIndex
 from .progress import CancelToken, ProgressCallback, Reporter
 from .quickstatus import STAT_CACHE_KEY, container_fingerprint
 from .restore import (
@@ -191,7 +192,11 @@ class Project(History):
         if not self.read_only:
             self._clean_leftovers()
         self._head_fingerprint = container_fingerprint(container)
-        reader = committed if committed is not None else ContainerReader.open(container)
+        index = OpenIndex()
+        if committed is not None:
+            reader = committed
+        else:
+            reader = ContainerReader.open(container, known_entries=index.entries)
         if reader.torn_tail:
             if self.read_only:
                 if tail_looks_finished(container, reader.commit_end):
@@ -208,12 +213,16 @@ class Project(History):
                 reader = ContainerReader.open(container)
         self._reader = reader
         try:
-            manifest = load_manifest(reader, MAX_MANIFEST_BYTES, written=written)
+            manifest = load_manifest(
+                reader, MAX_MANIFEST_BYTES, written=written, known=index.manifest
+            )
         except DamagedContainerError:
             if not reader.has_commit_marker:
                 raise
             reader, manifest = self._last_readable_manifest(container, reader)
             self._reader = reader
+        else:
+            index.save(reader, manifest)
         if manifest.is_newer_format and not self.read_only:
             self.notices.append(
                 f"this history was written by a newer Kamaros (format {manifest.formatVersion}); "

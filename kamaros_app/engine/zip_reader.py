@@ -6,7 +6,7 @@ import io
 import os
 import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -176,6 +176,10 @@ class _EntryStream(io.RawIOBase):
         self._done = True
 
 
+KnownEntries = Callable[[int, CommitLocation, bytes], "dict[str, ZipEntry] | None"]
+"""Returns the already checked entries of a central directory, or None."""
+
+
 class ContainerReader:
     """Read-only view of the last good commit of a container; safe for concurrent reads."""
 
@@ -218,9 +222,14 @@ class ContainerReader:
         untrusted: bool = False,
         limits: Limits = _DEFAULT_LIMITS,
         before: int | None = None,
+        known_entries: KnownEntries | None = None,
     ) -> ContainerReader:
         """Open `path` and validate the structure of its last good commit (with `before`,
-        of the last good commit whose end record starts below that offset)."""
+        of the last good commit whose end record starts below that offset).
+
+        `known_entries(fd, location, cd)` may return the entries of a central directory
+        parsed and checked before (see open_index.py); it is asked only for a trusted
+        container's newest commit, and None means parse as usual."""
         path = Path(path)
         handle = open(path, "rb")  # noqa: SIM115 - kept open by the reader
         try:
@@ -237,7 +246,11 @@ class ContainerReader:
                 cd = _pread(fd, location.cd_size, location.cd_offset)
                 if len(cd) != location.cd_size:
                     raise DamagedContainerError("the central directory is truncated")
-            entries = _load_entries(fd, cd, location, untrusted, limits)
+            entries = None
+            if known_entries is not None and not untrusted and before is None:
+                entries = known_entries(fd, location, cd)
+            if entries is None:
+                entries = _load_entries(fd, cd, location, untrusted, limits)
         except BaseException:
             handle.close()
             raise
@@ -427,7 +440,7 @@ def _load_entries(
     # Only a directory vouched for by a verified commit marker (our own container) is
     # trusted enough to read around a damaged local header.
     strict = untrusted or not location.has_marker
-    data_offsets, damage = _check_local_headers(
+    data_offsets, damage = check_local_headers(
         fd, names, names_b, offsets, csizes, cd_offset, strict
     )
     entries: dict[str, ZipEntry] = {}
@@ -449,7 +462,7 @@ def _load_entries(
     return entries
 
 
-def _check_local_headers(
+def check_local_headers(
     fd: int,
     names: list[str],
     names_b: list[bytes],

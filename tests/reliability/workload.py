@@ -111,6 +111,15 @@ def forget_manifests() -> None:
     manifest_cache._cache.clear()
 
 
+def forget_open_indexes() -> None:
+    """Remove the (test-private) user cache folder of Kamaros with every open index
+    (open_index.py). Whether an index exists decides whether an open writes one, so runs
+    that must see the same sequence of I/O operations each start without any."""
+    from kamaros_app.engine.open_index import index_folder
+
+    shutil.rmtree(index_folder().parent, ignore_errors=True)
+
+
 def check_every_version(project: History, expected: dict[str, dict[str, str]]) -> None:
     """Each version in `expected` has exactly those files, and their bytes rebuild."""
     for version_id, files in expected.items():

@@ -1,0 +1,216 @@
+"""The open index: what opening a container learns, kept in the user cache for the next
+process. It may only make opens faster: every answer must equal a full parse, and any
+doubt (torn file, other commit, changed manifest bytes) must fall back to one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kamaros_app.engine import Project, manifest_cache
+from kamaros_app.engine.errors import DamagedContainerError
+from kamaros_app.engine.layout import CONTAINER_FILE, MANIFEST_ENTRY
+from kamaros_app.engine.manifest import Manifest
+from kamaros_app.engine.open_index import OpenIndex, index_folder
+from kamaros_app.engine.zipcontainer import ContainerReader
+
+
+def _project(root: Path, files: int = 30, checkpoints: int = 3) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    with Project.init(root) as project:
+        for n in range(checkpoints):
+            for i in range(files):
+                if i % (n + 1) == 0:
+                    (root / f"d{i % 4}" / f"f{i}.txt").parent.mkdir(exist_ok=True)
+                    (root / f"d{i % 4}" / f"f{i}.txt").write_text(f"file {i} version {n}\n" * 20)
+            (root / "bin.dat").write_bytes(os.urandom(2000))
+            project.checkpoint(f"save {n}")
+            project.tag("HEAD", f"tag-{n}")
+    return root / CONTAINER_FILE
+
+
+def _parsed(container: Path) -> tuple[ContainerReader, Manifest]:
+    """What a full parse gives, ignoring every cache."""
+    reader = ContainerReader.open(container)
+    return reader, Manifest.from_json_bytes(reader.read_entry(MANIFEST_ENTRY, 1 << 30))
+
+
+def _indexed(container: Path) -> tuple[ContainerReader, Manifest | None, OpenIndex]:
+    index = OpenIndex()
+    reader = ContainerReader.open(container, known_entries=index.entries)
+    return reader, index.manifest(reader), index
+
+
+def _same_entries(a: ContainerReader, b: ContainerReader) -> None:
+    assert list(a.entries) == list(b.entries)
+    for name, entry in a.entries.items():
+        other = b.entries[name]
+        assert entry == other
+        assert (entry._cd_record, entry.damage) == (other._cd_record, other.damage)
+    assert a.location == b.location
+
+
+def test_second_open_answers_from_the_index_with_what_a_parse_gives(tmp_path: Path) -> None:
+    container = _project(tmp_path / "p")
+    # The checkpoint saved an index of its commit (from the writer's own entries).
+    assert len(list(index_folder().glob("*.idx"))) >= 1
+    reader, manifest, index = _indexed(container)
+    parsed_reader, parsed = _parsed(container)
+    with reader, parsed_reader:
+        assert index.hits == 2
+        _same_entries(reader, parsed_reader)
+        assert manifest == parsed
+        assert manifest is not None and set(manifest.tags) == {"tag-0", "tag-1", "tag-2"}
+        # Reading through the indexed entries gives the same bytes.
+        for name in reader.entries:
+            assert reader.read_entry(name, 1 << 30) == parsed_reader.read_entry(name, 1 << 30)
+
+
+_CHILD = """
+import sys
+from pathlib import Path
+from kamaros_app.engine import Project, open_index
+hits = []
+save = open_index.OpenIndex.save
+def counting_save(self, reader, manifest):
+    hits.append(self.hits)
+    save(self, reader, manifest)
+open_index.OpenIndex.save = counting_save
+with Project.open(Path(sys.argv[1]), read_only=True) as project:
+    data = project.read_file(project.manifest.versions[0].id, "d0/f0.txt")
+print(hits, data == b"file 0 version 0\\n" * 20)
+"""
+
+
+def test_a_fresh_process_uses_the_index_and_reads_byte_for_byte(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    _project(root)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(root)], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["[2]", "True"]  # directory and manifest both from the index
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
+def test_a_damaged_index_file_is_ignored(tmp_path: Path, damage: str) -> None:
+    container = _project(tmp_path / "p")
+    for path in index_folder().glob("*.idx"):
+        data = bytearray(path.read_bytes())
+        if damage == "truncate":
+            data = data[: len(data) // 2]
+        elif damage == "flip":
+            data[len(data) // 2] ^= 0x10
+        elif damage == "garbage":
+            data = bytearray(os.urandom(len(data)))
+        else:
+            data = bytearray()
+        path.write_bytes(bytes(data))
+    reader, manifest, index = _indexed(container)
+    with reader:
+        assert index.hits == 0 and manifest is None
+    manifest_cache._cache.clear()
+    with Project.open(container.parent.parent, read_only=True) as project:
+        assert len(project.manifest.versions) == 3
+    # ... and that open wrote a good one again.
+    reader, manifest, index = _indexed(container)
+    with reader:
+        assert index.hits == 2
+
+
+def test_an_index_of_another_commit_is_never_used(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    container = _project(root)
+    before = sorted(index_folder().glob("*.idx"))
+    (root / "new.txt").write_text("one more\n")
+    with Project.open(root) as project:
+        project.checkpoint("one more")
+    reader, manifest, index = _indexed(container)
+    parsed_reader, parsed = _parsed(container)
+    with reader, parsed_reader:
+        assert index.hits == 2  # the new commit's own index
+        assert "content/new.txt" in reader.entries
+        assert manifest == parsed
+    # Every index file of an older commit, presented as the newest, is refused.
+    newest = max(index_folder().glob("*.idx"), key=lambda p: p.stat().st_mtime_ns)
+    for old in before:
+        newest.write_bytes(old.read_bytes())
+        reader, manifest, index = _indexed(container)
+        with reader:
+            assert index.hits == 0
+
+
+def test_changed_manifest_bytes_are_parsed_not_taken_from_the_index(tmp_path: Path) -> None:
+    """The index pins the manifest by a hash of its stored bytes: damage to them is found
+    by the open exactly as without an index."""
+    root = tmp_path / "p"
+    container = _project(root)
+    with ContainerReader.open(container) as reader:
+        entry = reader.entries[MANIFEST_ENTRY]
+    with open(container, "r+b") as handle:
+        handle.seek(entry.data_offset + entry.compressed_size // 2)
+        byte = handle.read(1)
+        handle.seek(-1, os.SEEK_CUR)
+        handle.write(bytes([byte[0] ^ 0x01]))
+    reader, manifest, index = _indexed(container)
+    with reader:
+        assert index.hits == 1 and manifest is None  # the directory still matches
+    manifest_cache._cache.clear()
+    with Project.open(root, read_only=True) as project:
+        assert any("damaged" in n for n in project.notices)
+
+
+def test_imported_containers_and_other_users_indexes_are_not_trusted(tmp_path: Path) -> None:
+    container = _project(tmp_path / "p")
+    index = OpenIndex()
+    with ContainerReader.open(container, untrusted=True, known_entries=index.entries) as reader:
+        assert index.hits == 0
+        index.save(reader, Manifest.from_json_bytes(reader.read_entry(MANIFEST_ENTRY, 1 << 30)))
+    # The index lives in this user's cache folder, not in the project: a copied project
+    # brings none along.
+    assert not list((tmp_path / "p").rglob("*.idx"))
+    assert index_folder().is_relative_to(Path(os.environ["XDG_CACHE_HOME"]))
+
+
+def test_old_index_files_are_pruned(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    container = _project(root, files=3, checkpoints=1)
+    with Project.open(root) as project:
+        for n in range(25):
+            (root / "f.txt").write_text(f"{n}\n")
+            project.checkpoint(f"n{n}")
+    assert len(list(index_folder().glob("*.idx"))) <= 8
+    reader, _manifest, index = _indexed(container)
+    with reader:
+        assert index.hits == 2  # the newest commit's index is kept
+
+
+def test_an_unusable_cache_folder_costs_only_speed(tmp_path: Path) -> None:
+    cache = Path(os.environ["XDG_CACHE_HOME"])
+    (cache / "kamaros").write_text("a file where the cache folder should be")
+    root = tmp_path / "p"
+    _project(root, files=3, checkpoints=2)
+    with Project.open(root, read_only=True) as project:
+        assert len(project.manifest.versions) == 2
+    assert not index_folder().exists()
+
+
+def test_local_headers_are_still_checked_when_the_index_answers(tmp_path: Path) -> None:
+    """A damaged local header makes its entry unreadable with or without an index."""
+    container = _project(tmp_path / "p")
+    with ContainerReader.open(container) as reader:
+        entry = reader.entries["content/d0/f0.txt"]
+    with open(container, "r+b") as handle:
+        handle.seek(entry.header_offset + 30 + 1)  # a letter of the stored name
+        handle.write(b"X")
+    reader, _manifest, index = _indexed(container)
+    parsed_reader, _parsed_manifest = _parsed(container)
+    with reader, parsed_reader:
+        assert index.hits == 2
+        _same_entries(reader, parsed_reader)
+        assert reader.entries["content/d0/f0.txt"].damage
+        with pytest.raises(DamagedContainerError):
+            reader.read_entry("content/d0/f0.txt", 1 << 20)
