@@ -9,4 +9,5 @@ micro.py    in-process micro-benchmarks (1 MB text edits), memory scaling, event
 latency.py  the Qt child process that measures event-loop gaps during a checkpoint
 source.py   which kamaros_app is measured (working tree or a git revision)
 report.py   ratio tables, target verdicts, JSON results, Markdown for the README
+breakdown.py  where a project's `.kamaros/` bytes go (live and dead entries, headers)
 """
