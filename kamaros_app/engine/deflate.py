@@ -1,8 +1,9 @@
 """Raw deflate for ZIP entries: ISA-L when installed, the standard library's zlib otherwise.
 
-Both write standard deflate streams that any unzip tool reads; they only differ in
-speed. On source-like text ISA-L at level 2 compresses about 5x faster than zlib at level 6
-with a slightly better ratio, which decides how fast a first checkpoint is. Set
+Both write standard deflate streams that any unzip tool reads; they differ in speed and
+size. On the benchmark's texts ISA-L at level 2 compresses 4-12x faster than zlib at level 6
+and its output is 5-10% larger (docs/PERFORMANCE.md, "Repository size"); the speed decides
+how fast a first checkpoint is, and level 3 (1-2% smaller) cost it ~10% more time. Set
 KAMAROS_NATIVE=0 to use only the standard library (for tests and debugging): results on
 disk then differ byte-wise inside the deflate streams, never in what they decompress to.
 """
@@ -22,7 +23,7 @@ try:
 except ImportError:  # pragma: no cover - isal is a dependency; this is the documented fallback
     _isal = None
 
-_ISAL_LEVEL = 2  # ISA-L offers 0-3; 2 matches zlib 6's ratio on text at ~5x the speed
+_ISAL_LEVEL = 2  # ISA-L offers 0-3; see the module docstring for why 2
 _ZLIB_LEVEL = 6
 _RAW = -15  # raw deflate (ZIP entries carry no zlib header)
 
