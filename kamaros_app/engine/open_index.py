@@ -23,6 +23,7 @@ import marshal
 import os
 import struct
 from dataclasses import fields
+from itertools import accumulate, chain, starmap
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final
@@ -49,7 +50,7 @@ _SUFFIX: Final = ".idx"
 _CDH_SIZE: Final = 46  # a central directory record's fixed part; the name follows it
 _NAME_LENGTH: Final = struct.Struct("<H")  # at offset 28 of that fixed part
 
-_ZIP_ENTRY = attrgetter(
+_ZIP_ENTRY_FIELDS: Final = (
     "method",
     "crc32",
     "compressed_size",
@@ -58,6 +59,7 @@ _ZIP_ENTRY = attrgetter(
     "external_attr",
     "date_time",
 )
+_ZIP_ENTRY = attrgetter(*_ZIP_ENTRY_FIELDS)
 _FILE_ENTRY = attrgetter(*(f.name for f in fields(FileEntry)))
 _FILE_STATE = attrgetter(*(f.name for f in fields(FileState)))
 _RENAME = attrgetter(*(f.name for f in fields(RenameEntry)))
@@ -111,42 +113,37 @@ class OpenIndex:
             return None
         self._payload = payload
         self._loaded_name = path.name
-        rows, bounds = payload[1], payload[2]
-        if len(rows) != location.entry_count or (bounds and bounds[-1] != len(cd)):
-            return None
-        entries: dict[str, ZipEntry] = {}
+        columns, bounds = payload[1], payload[2]
         try:
-            names: list[str] = []
-            names_b: list[bytes] = []
-            offsets: list[int] = []
-            sizes: list[int] = []
-            for name, name_b, _method, _crc, csize, _usize, header, *_rest in rows:
-                names.append(name)
-                names_b.append(name_b)
-                offsets.append(header)
-                sizes.append(csize)
+            names, names_b, methods, crcs, csizes, usizes, headers, attrs, whens = columns
+            if len(names) != location.entry_count or (bounds and bounds[-1] != len(cd)):
+                return None
             # The local headers are checked on every open, as without an index: a damaged
             # one makes that entry unreadable (and `verify` name it) either way. ~2 µs each.
             data_offsets, damage = check_local_headers(
-                fd, names, names_b, offsets, sizes, location.cd_offset, False
+                fd, names, names_b, headers, csizes, location.cd_offset, False
             )
-            start = 0
-            for i, (row, end) in enumerate(zip(rows, bounds, strict=True)):
-                name, _name_b, method, crc, csize, usize, header, attr, when = row
-                entries[name] = ZipEntry(
-                    name,
-                    method,
-                    crc,
-                    csize,
-                    usize,
-                    header,
-                    data_offsets[i],
-                    attr,
-                    when,
-                    cd[start:end],
-                    damage.get(i, ""),
+            records = map(cd.__getitem__, map(slice, chain((0,), bounds), bounds))
+            entries = dict(
+                zip(
+                    names,
+                    map(
+                        ZipEntry,
+                        names,
+                        methods,
+                        crcs,
+                        csizes,
+                        usizes,
+                        headers,
+                        data_offsets,
+                        attrs,
+                        whens,
+                        records,
+                        (damage.get(i, "") for i in range(len(names))),
+                    ),
+                    strict=True,
                 )
-                start = end
+            )
         except (TypeError, ValueError):
             return None
         self.hits += 1
@@ -175,20 +172,21 @@ class OpenIndex:
             return
         try:
             key = _key(reader.location, _marker_at(reader._fd, reader.location))
-            rows: list[tuple[Any, ...]] = []
-            bounds: list[int] = []
-            end = 0
-            for entry in reader.entries.values():
-                record = entry._cd_record
-                name_b = record[_CDH_SIZE : _CDH_SIZE + _NAME_LENGTH.unpack_from(record, 28)[0]]
-                rows.append((entry.name, name_b, *_ZIP_ENTRY(entry)))
-                end += len(record)
-                bounds.append(end)
-            if end != reader.location.cd_size:
+            entries = list(reader.entries.values())
+            records = [entry._cd_record for entry in entries]
+            bounds = list(accumulate(map(len, records)))
+            if (bounds[-1] if bounds else 0) != reader.location.cd_size:
                 return  # entries not read from this directory: nothing to pin them to
+            fixed = [list(column) for column in zip(*map(_ZIP_ENTRY, entries), strict=True)]
+            columns: list[list[Any]] = [
+                [entry.name for entry in entries],
+                [r[_CDH_SIZE : _CDH_SIZE + _NAME_LENGTH.unpack_from(r, 28)[0]] for r in records],
+                *(fixed or [[] for _field in range(len(_ZIP_ENTRY_FIELDS))]),
+            ]
             stored = _stored_hash(reader)
             part = None if stored is None else (stored, _manifest_rows(manifest))
-            body = marshal.dumps((key, rows, bounds, part))
+            payload: Any = (key, columns, bounds, part)
+            body = marshal.dumps(payload)
             path = self._path(key)
             _write(path, _MAGIC + blake3.blake3(body).digest() + body)
             _prune(path.parent, keep=path.name)
@@ -268,23 +266,24 @@ def _prune(folder: Path, keep: str) -> None:
 def _manifest_rows(m: Manifest) -> tuple[Any, ...]:
     return (
         _METADATA(m.metadata),
-        [(path, _FILE_ENTRY(entry)) for path, entry in m.fileMap.items()],
+        list(m.fileMap),
+        list(map(_FILE_ENTRY, m.fileMap.values())),
         [
-            (_VERSION(v), [(path, _FILE_STATE(state)) for path, state in v.changes.items()])
+            (_VERSION(v), list(v.changes), list(map(_FILE_STATE, v.changes.values())))
             for v in m.versions
         ],
         dict(m.tags),
-        [_RENAME(r) for r in m.renameLog],
+        list(map(_RENAME, m.renameLog)),
         dict(m.config),
         m.formatVersion,
     )
 
 
 def _manifest_from_rows(rows: tuple[Any, ...]) -> Manifest:
-    metadata, file_map, versions, tags, renames, config, format_version = rows
+    metadata, paths, file_rows, versions, tags, renames, config, format_version = rows
     return Manifest(
         metadata=Metadata(*metadata),
-        fileMap={path: FileEntry(*row) for path, row in file_map},
+        fileMap=dict(zip(paths, starmap(FileEntry, file_rows), strict=True)),
         versions=tuple(
             Version(
                 id=head[0],
@@ -293,13 +292,13 @@ def _manifest_from_rows(rows: tuple[Any, ...]) -> Manifest:
                 author=head[3],
                 email=head[4],
                 parentId=head[5],
-                changes={path: FileState(*row) for path, row in changes},
+                changes=dict(zip(changed, starmap(FileState, states), strict=True)),
                 automatic=head[6],
             )
-            for head, changes in versions
+            for head, changed, states in versions
         ),
         tags=tags,
-        renameLog=tuple(RenameEntry(*row) for row in renames),
+        renameLog=tuple(starmap(RenameEntry, renames)),
         config=config,
         formatVersion=format_version,
     )
