@@ -289,3 +289,39 @@ def test_interrupted_buffered_write_raises_the_interruption(
         if interrupt is KeyboardInterrupt:
             writer.abort()
             assert path.read_bytes() == before
+
+
+def test_start_writeback_is_a_hint_seen_by_the_injector(tmp_path: Path) -> None:
+    """The write-back hint of large exports: an operation like the others for the
+    injector, but a failure of it (real or injected) changes nothing."""
+    path = tmp_path / "f.bin"
+    fd = diskio.open_fd(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        diskio.write_all(fd, b"x" * 10_000)
+        diskio.start_writeback(fd, 0, 10_000)  # plain: no error, nothing visible
+        with diskio.inject(FaultInjector()) as counting:
+            diskio.start_writeback(fd, 4096, 5000)
+        assert isinstance(counting, FaultInjector)
+        assert counting.ops == [Op("writeback", f"<fd {fd}>", 5000, fd)]
+        failing = FaultInjector("error", 0, kinds={"writeback"}, errno=errno.EIO)
+        with diskio.inject(failing):
+            diskio.start_writeback(fd, 0, 10_000)  # ignored: the final sync reports errors
+            diskio.write_all(fd, b"y")  # and the process goes on
+        assert len(failing.fired) == 1
+        with diskio.inject(FaultInjector("crash", 0, kinds={"writeback"})):
+            with pytest.raises(SimulatedCrash):
+                diskio.start_writeback(fd, 0, 10_000)
+            with pytest.raises(SimulatedCrash):
+                diskio.write_all(fd, b"z")
+        torn = FaultInjector("torn", 0, kinds={"writeback"})
+        with diskio.inject(torn), pytest.raises(SimulatedCrash):
+            diskio.start_writeback(fd, 0, 10_000)
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"x" * 10_000 + b"y"
+
+
+def test_start_writeback_on_a_bad_descriptor_is_ignored(tmp_path: Path) -> None:
+    fd = os.open(tmp_path / "f", os.O_WRONLY | os.O_CREAT)
+    os.close(fd)
+    diskio.start_writeback(fd, 0, 100)  # EBADF from the hint: not an error of the export

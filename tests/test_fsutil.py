@@ -18,6 +18,7 @@ from kamaros_app.engine.fsutil import (
     is_temp_name,
     read_chunks,
     remove_stale_temp_files,
+    write_new_file,
 )
 
 
@@ -255,3 +256,81 @@ def test_real_disk_full(tiny_tmpfs: Path) -> None:
         atomic_write_chunks(dest, (b"x" * 65536 for _ in range(40)))
     assert dest.read_bytes() == b"small"
     assert sorted(os.listdir(tiny_tmpfs)) == ["file.bin"]
+
+
+# ---------------------------------------------------------------- write_new_file
+
+
+def test_write_new_file_writes_exact_mode(tmp_path: Path, umask_022: None) -> None:
+    dest = tmp_path / "f.sh"
+    assert write_new_file(str(dest), [b"#!/bin/sh\n", b"", b"true\n"], mode=0o751) == 15
+    assert dest.read_bytes() == b"#!/bin/sh\ntrue\n"
+    assert _perm(dest) == 0o751  # set with fchmod: the umask does not apply
+
+
+def test_write_new_file_without_set_mode_gets_the_creation_mode(
+    tmp_path: Path, umask_022: None
+) -> None:
+    write_new_file(str(tmp_path / "x"), [b"x"], mode=0o755, set_mode=False)
+    write_new_file(str(tmp_path / "y"), [b"y"], mode=0o666, set_mode=False)
+    assert _perm(tmp_path / "x") == 0o755
+    assert _perm(tmp_path / "y") == 0o644  # the umask applies, as for any new file
+
+
+def test_write_new_file_never_replaces(tmp_path: Path) -> None:
+    dest = tmp_path / "f"
+    dest.write_bytes(b"keep")
+    with pytest.raises(FileExistsError):
+        write_new_file(str(dest), [b"new"], mode=0o644)
+    assert dest.read_bytes() == b"keep"
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("boom"), KeyboardInterrupt()])
+def test_write_new_file_removes_a_partial_file(tmp_path: Path, exc: BaseException) -> None:
+    dest = tmp_path / "f"
+    with pytest.raises(type(exc)):
+        write_new_file(str(dest), _failing_chunks(exc), mode=0o644)
+    assert not dest.exists()
+
+
+def test_write_new_file_disk_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dest = tmp_path / "f"
+
+    def no_space(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("kamaros_app.engine.diskio.os.write", no_space)
+    with pytest.raises(DiskFullError, match="could not be written") as info:
+        write_new_file(str(dest), [b"x"], mode=0o644)
+    monkeypatch.undo()
+    assert info.value.errno == errno.ENOSPC and str(dest) in str(info.value)
+    assert not dest.exists()
+
+
+def test_write_new_file_short_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_write = os.write
+
+    def short(fd: int, data: bytes) -> int:
+        return real_write(fd, memoryview(data)[:3])
+
+    monkeypatch.setattr("kamaros_app.engine.diskio.os.write", short)
+    write_new_file(str(tmp_path / "f"), [b"0123456789", b"abcdefg"], mode=0o644)
+    monkeypatch.undo()
+    assert (tmp_path / "f").read_bytes() == b"0123456789abcdefg"
+
+
+def test_write_new_file_hands_each_range_to_the_disk(tmp_path: Path) -> None:
+    from kamaros_app.engine import diskio
+    from kamaros_app.engine.diskio import FaultInjector
+
+    chunks = [b"a" * 300, b"b" * 300, b"c" * 300, b"d" * 50]
+    with diskio.inject(FaultInjector()) as counting:
+        write_new_file(str(tmp_path / "f"), chunks, mode=0o644, writeback_every=500)
+    assert isinstance(counting, FaultInjector)
+    hints = [op.size for op in counting.ops if op.kind == "writeback"]
+    assert hints == [600]  # 0-600 once 500 bytes were pending; 600-950 stays for the sync
+    with diskio.inject(FaultInjector()) as counting:
+        write_new_file(str(tmp_path / "g"), chunks, mode=0o644)
+    assert isinstance(counting, FaultInjector)
+    assert [op.kind for op in counting.ops] == ["open", "chmod", *["write"] * 4, "close"]
+    assert (tmp_path / "f").read_bytes() == (tmp_path / "g").read_bytes() == b"".join(chunks)

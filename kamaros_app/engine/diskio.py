@@ -64,6 +64,7 @@ __all__ = [
     "rmdir",
     "rmtree",
     "set_injector",
+    "start_writeback",
     "sync_filesystem",
     "unlink",
     "write",
@@ -73,10 +74,11 @@ __all__ = [
 StrPath = str | os.PathLike[str]
 
 KINDS: Final = frozenset(
-    {"open", "write", "truncate", "fsync", "fsync_dir", "syncfs", "close", "replace", "unlink",
-     "mkdir", "rmdir", "chmod"}
+    {"open", "write", "writeback", "truncate", "fsync", "fsync_dir", "syncfs", "close",
+     "replace", "unlink", "mkdir", "rmdir", "chmod"}
 )  # fmt: skip
-"""Every `Op.kind`. `write` covers write and pwrite; `open` is an open for writing."""
+"""Every `Op.kind`. `write` covers write and pwrite; `open` is an open for writing;
+`writeback` is the hint of `start_writeback` (its size: the length of the range)."""
 
 _DISK_FULL: Final = frozenset(
     getattr(errno_codes, name) for name in ("ENOSPC", "EDQUOT") if hasattr(errno_codes, name)
@@ -327,6 +329,31 @@ def fsync_dir(path: StrPath) -> None:
             raise
     finally:
         os.close(fd)
+
+
+_FADVISE: Final = getattr(os, "posix_fadvise", None)
+
+
+def start_writeback(fd: int, offset: int, length: int) -> None:
+    """Hint: start writing bytes `offset` to `offset + length` of `fd` to the disk now,
+    without waiting for them.
+
+    A large file written before one `sync_filesystem` otherwise sits in the page cache and
+    is written only by that final flush; with the hint the disk works while the rest is
+    produced (writing 2 GiB here: final flush 0.3-0.9 s without, under 0.1 s with, and
+    the whole durable write 1.1-1.4 s against 0.7-0.8 s). Nothing is promised:
+    it is `posix_fadvise(POSIX_FADV_DONTNEED)` (which starts write-back of dirty pages and
+    drops clean ones from the cache), a no-op where that does not exist, and its errors are
+    ignored, since a real write-back failure is reported by the later sync. An injected
+    error is ignored the same way; an injected crash or torn operation is a crash before it.
+    """
+    try:
+        if _hook is not None:
+            _check("writeback", fd, length)
+        if _FADVISE is not None:
+            _FADVISE(fd, offset, length, os.POSIX_FADV_DONTNEED)
+    except OSError:
+        return
 
 
 @_may_fill_the_disk

@@ -5,21 +5,27 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import queue
 import stat
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 
 from . import diskio
 from .errors import DiskFullError, InvalidArgumentError
 
 __all__ = [
+    "READ_AHEAD_MIN",
     "TEMP_MARKER",
+    "WRITEBACK_EVERY",
     "atomic_write_bytes",
     "atomic_write_chunks",
     "fsync_dir",
     "is_temp_name",
+    "read_ahead",
     "read_chunks",
     "remove_stale_temp_files",
+    "write_new_file",
 ]
 
 # Every temp file is named ".<name>.kamaros-tmp-<random hex>" next to its destination.
@@ -28,6 +34,13 @@ TEMP_MARKER = ".kamaros-tmp-"
 _DISK_FULL_ERRNOS = frozenset(
     getattr(errno, name) for name in ("ENOSPC", "EDQUOT") if hasattr(errno, name)
 )
+READ_AHEAD_MIN = 4 << 20
+"""Restores and exports read, inflate and hash files at least this large on a helper
+thread (`read_ahead`), overlapping with the writes."""
+WRITEBACK_EVERY = 8 << 20
+"""Restores and exports hand each 8 MiB written to a file to the disk at once
+(`diskio.start_writeback`), so their one final flush has little left to do."""
+
 # Longest destination name kept verbatim in a temp name (file names are limited to 255 bytes).
 _MAX_NAME_BYTES = 180
 
@@ -92,12 +105,14 @@ def atomic_write_chunks(
     mode: int | None = None,
     keep_existing_mode: bool = True,
     durable: bool = True,
+    writeback_every: int = 0,
 ) -> None:
     """Replace `dest` with the concatenated `chunks`, all or nothing, durably.
 
     `durable=False` skips the fsyncs, for callers that write many files and then make them
     all durable at once with `diskio.sync_filesystem` (one flush instead of two per file;
     a restore of 5,000 files went from ~20 s to ~2 s); all-or-nothing per file still holds.
+    `writeback_every` > 0: see `write_new_file`.
 
     The bytes go to `.<name>.kamaros-tmp-<random>` in the same folder, which is fsynced,
     given its permission bits, renamed over `dest`, and the folder fsynced. Permission bits:
@@ -143,8 +158,13 @@ def atomic_write_chunks(
             created = True
             if perm is not None and hasattr(os, "fchmod"):
                 diskio.fchmod(fd, perm)
+            written = hinted = 0
             for chunk in chunks:
                 diskio.write_all(fd, chunk)
+                written += len(chunk)
+                if writeback_every and written - hinted >= writeback_every:
+                    diskio.start_writeback(fd, hinted, written - hinted)
+                    hinted = written
             if durable:
                 diskio.fsync(fd)
             closing, fd = fd, -1
@@ -168,6 +188,129 @@ def atomic_write_chunks(
         raise
     if durable:
         fsync_dir(parent)
+
+
+def write_new_file(
+    path: str,
+    chunks: Iterable[bytes],
+    *,
+    mode: int,
+    set_mode: bool = True,
+    writeback_every: int = 0,
+) -> int:
+    """Create the file `path`, which must not exist, with the concatenated `chunks`; return
+    how many bytes were written.
+
+    Neither atomic nor durable, on purpose: this is for the files of a fresh folder that is
+    made durable at once (`diskio.sync_filesystem`) and only then renamed into place, as an
+    export does. There the temp file, `lstat` and rename per file of `atomic_write_chunks`
+    protect nothing, since nobody sees the folder before it is complete.
+
+    On any exception, including KeyboardInterrupt and an exception raised by `chunks` itself
+    (a hash mismatch at the end), the partly written file is removed.
+
+    Permission bits: exactly `mode`, set with fchmod before any byte is written. With
+    `set_mode=False` the file is created with mode `mode` and no fchmod: the result is the
+    same when `mode` already lacks the umask's bits and the folder has no default ACL.
+
+    `writeback_every` > 0: after each further `writeback_every` bytes, ask the kernel to start
+    writing them to the disk (`diskio.start_writeback`), so the flush at the end has little
+    left to do.
+
+    Raises:
+        FileExistsError: `path` exists.
+        DiskFullError: the disk or quota filled up (ENOSPC/EDQUOT).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = -1
+    created = False
+    written = 0
+    try:
+        try:
+            fd = diskio.open_fd(path, flags, mode)
+            created = True
+            if set_mode:
+                if hasattr(os, "fchmod"):
+                    diskio.fchmod(fd, mode)
+                else:  # pragma: no cover - Windows
+                    diskio.chmod(path, mode)
+            hinted = 0
+            for chunk in chunks:
+                size = len(chunk)
+                done = diskio.write(fd, chunk)
+                if done != size:  # rare: a signal or a nearly full disk
+                    with memoryview(chunk) as view:
+                        diskio.write_all(fd, view[done:])
+                written += size
+                if writeback_every and written - hinted >= writeback_every:
+                    diskio.start_writeback(fd, hinted, written - hinted)
+                    hinted = written
+            closing, fd = fd, -1
+            diskio.close(closing)
+        except OSError as exc:
+            if exc.errno in _DISK_FULL_ERRNOS:
+                reason = exc.strerror or "no space left on the device"
+                error = DiskFullError(f"the disk is full; {path} could not be written ({reason})")
+                error.errno = exc.errno
+                raise error from exc
+            if exc.filename is None:  # write errors name no file
+                exc.filename = path
+            raise
+    except BaseException:
+        if fd >= 0:
+            diskio.close(fd)
+        if created:
+            with contextlib.suppress(OSError):
+                diskio.unlink(path)
+        raise
+    return written
+
+
+def read_ahead(chunks: Iterator[bytes], depth: int = 4) -> Generator[bytes, None, None]:
+    """Yield `chunks` as a helper thread produces them, up to `depth` chunks ahead.
+
+    Reading, inflating and hashing a chunk release the GIL, so they overlap with writing
+    the previous one. An exception of `chunks` (a hash mismatch at the end) is raised here,
+    in order; when the consumer stops early, the thread closes `chunks` and ends.
+    """
+    slots: queue.Queue[tuple[bytes | None, BaseException | None]] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def give(item: tuple[bytes | None, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not give((chunk, None)):
+                    return
+            give((None, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            give((None, exc))
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+
+    helper = threading.Thread(target=produce, name="kamaros-read-ahead", daemon=True)
+    helper.start()
+    try:
+        while True:
+            chunk, error = slots.get()
+            if error is not None:
+                raise error
+            if chunk is None:
+                return
+            yield chunk
+    finally:
+        stop.set()
+        helper.join()
 
 
 def atomic_write_bytes(
