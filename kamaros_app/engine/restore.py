@@ -18,7 +18,14 @@ from pathlib import Path
 
 from . import diskio
 from .errors import InvalidArgumentError
-from .fsutil import atomic_write_bytes, atomic_write_chunks, fsync_dir
+from .fsutil import (
+    READ_AHEAD_MIN,
+    WRITEBACK_EVERY,
+    atomic_write_bytes,
+    atomic_write_chunks,
+    fsync_dir,
+    read_ahead,
+)
 from .layout import JOURNAL_FILE
 from .manifest import FileState, now_iso
 from .progress import Reporter
@@ -172,18 +179,26 @@ def apply_plan(
         cache.remove(path)
         touched_dirs.add(full.parent)
     _prune_empty_dirs(root, touched_dirs)  # a removed folder may be where a file goes
+    folders: set[Path] = set()  # checked (or made) in this restore: real folders
     for state in plan.write:
         reporter.check()
         full = root / state.path
-        _clear_way(root, full)
+        _clear_way(root, full, folders)
         mode = _mode_for(full, state.executable)
-        atomic_write_chunks(
-            full,
-            store.iter_content(state.hash),
-            mode=mode,
-            keep_existing_mode=False,
-            durable=False,  # made durable all at once below, before the journal goes
-        )
+        chunks = store.iter_content(state.hash)
+        ahead = read_ahead(chunks) if state.size >= READ_AHEAD_MIN else None
+        try:
+            atomic_write_chunks(
+                full,
+                chunks if ahead is None else ahead,
+                mode=mode,
+                keep_existing_mode=False,
+                durable=False,  # made durable all at once below, before the journal goes
+                writeback_every=WRITEBACK_EVERY,
+            )
+        finally:
+            if ahead is not None:
+                ahead.close()
         st = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
         cache.update(state.path, CachedFile(st, state.hash, state.type == "text"))
         done += state.size
@@ -207,8 +222,12 @@ def _mode_for(full: Path, executable: bool) -> int:
     return mode & ~0o111
 
 
-def _clear_way(root: Path, full: Path) -> None:
-    """A restored file may need a folder where an (empty) folder or nothing is now."""
+def _clear_way(root: Path, full: Path, folders: set[Path]) -> None:
+    """A restored file may need a folder where an (empty) folder or nothing is now.
+
+    `folders` holds the folders already checked or made by this restore. A later file
+    cannot need one of them gone: one version never has a file where it has a folder.
+    """
     if full.is_dir() and not full.is_symlink():
         # Only empty folders can be in the way here (check_conflicts saw to the rest).
         for folder in sorted(full.rglob("*"), key=lambda p: len(p.parts), reverse=True):
@@ -216,6 +235,8 @@ def _clear_way(root: Path, full: Path) -> None:
                 diskio.rmdir(folder)
         diskio.rmdir(full)
     parent = full.parent
+    if parent in folders:
+        return
     for ancestor in [parent, *parent.parents]:
         if ancestor == root:
             break
@@ -225,6 +246,7 @@ def _clear_way(root: Path, full: Path) -> None:
                 "a folder is needed; move it away and restore again"
             )
     diskio.makedirs(parent)
+    folders.add(parent)
 
 
 def _prune_empty_dirs(root: Path, folders: set[Path]) -> None:
