@@ -1157,3 +1157,43 @@ def test_commit_speed_with_20000_entries(tmp_path: Path) -> None:
 def test_empty_deflated_entry_of_zero_bytes(tmp_path: Path) -> None:
     path = write(tmp_path / "e.zip", build_zip([Member(b"e", b"", 8, crc=0, usize=0)]))
     assert our_contents(path, untrusted=True) == {"e": b""}
+
+
+@pytest.mark.parametrize("native", ["1", "0"])
+def test_native_and_pure_inflaters_read_and_refuse_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, native: str
+) -> None:
+    """ISA-L's inflater (KAMAROS_NATIVE=1) and zlib's give the same bytes at every chunk
+    size, and both report a cut or corrupt stream as damage, never another exception."""
+    from kamaros_app.engine import deflate
+
+    monkeypatch.setenv(deflate.NATIVE_ENV, native)
+    rng = random.Random(5)
+    text = "".join(f"line {i} {rng.random()}\n" for i in range(60_000)).encode()
+    data = rng.randbytes(300_000) + text + bytes(200_000)
+    path = tmp_path / "c.jcf"
+    with ContainerWriter.create(path) as writer:
+        writer.add_bytes("d", data, method=DEFLATED)
+        writer.commit(fsync=False)
+    with ContainerReader.open(path) as reader:
+        for size in (1, 4096, 65_536, 1 << 20, 1 << 30):
+            if size == 1:
+                stream = reader.open_entry("d")
+                head = stream.read(50_000)
+                assert head == data[:50_000]
+                continue
+            assert b"".join(reader.iter_entry("d", size)) == data
+        entry = reader.entries["d"]
+    raw = bytearray(path.read_bytes())
+    for damage in ("cut", "flip"):
+        bad = bytearray(raw)
+        if damage == "cut":  # the second half of the stream is gone (zeroed)
+            bad[
+                entry.data_offset + entry.compressed_size // 2 : entry.data_offset
+                + entry.compressed_size
+            ] = bytes(entry.compressed_size - entry.compressed_size // 2)
+        else:
+            bad[entry.data_offset + 10] ^= 0xFF
+        path.write_bytes(bytes(bad))
+        with ContainerReader.open(path) as reader, pytest.raises(DamagedContainerError):
+            b"".join(reader.iter_entry("d", 4096))

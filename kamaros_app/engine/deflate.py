@@ -15,7 +15,15 @@ from typing import Any, Protocol
 
 from .native import NATIVE_ENV, native_allowed
 
-__all__ = ["NATIVE_ENV", "Deflater", "compressor", "deflate"]
+__all__ = [
+    "INFLATE_ERRORS",
+    "NATIVE_ENV",
+    "Deflater",
+    "Inflater",
+    "compressor",
+    "decompressor",
+    "deflate",
+]
 
 _isal: Any
 try:
@@ -26,6 +34,23 @@ except ImportError:  # pragma: no cover - isal is a dependency; this is the docu
 _ISAL_LEVEL = 2  # ISA-L offers 0-3; see the module docstring for why 2
 _ZLIB_LEVEL = 6
 _RAW = -15  # raw deflate (ZIP entries carry no zlib header)
+
+
+INFLATE_ERRORS: tuple[type[Exception], ...] = (
+    (zlib.error,) if _isal is None else (zlib.error, _isal.error)
+)
+"""What a corrupt stream raises from either inflater."""
+
+
+class Inflater(Protocol):
+    @property
+    def eof(self) -> bool: ...
+    @property
+    def unconsumed_tail(self) -> bytes: ...
+    @property
+    def unused_data(self) -> bytes: ...
+
+    def decompress(self, data: bytes, max_length: int = 0, /) -> bytes: ...
 
 
 class Deflater(Protocol):
@@ -46,3 +71,11 @@ def deflate(data: bytes) -> bytes:
         result: bytes = _isal.compress(data, _ISAL_LEVEL, _RAW)
         return result
     return zlib.compress(data, _ZLIB_LEVEL, _RAW)
+
+
+def decompressor() -> Inflater:
+    """A raw deflate stream reader with zlib's interface (ISA-L's inflates ~3x faster)."""
+    if _isal is not None and native_allowed():
+        inflater: Inflater = _isal.decompressobj(_RAW)
+        return inflater
+    return zlib.decompressobj(_RAW)

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, BinaryIO, Final, NoReturn
 
+from . import deflate
 from .errors import DamagedContainerError, HostileContainerError
 from .zip_commit import CommitLocation, _locate, locate_commit_before
 from .zip_io import _pread
@@ -68,7 +69,7 @@ class _EntryStream(io.RawIOBase):
         self._raw_left = entry.compressed_size
         self._out_left = entry.uncompressed_size
         self._crc = 0
-        self._inflater = zlib.decompressobj(-15) if entry.method == DEFLATED else None
+        self._inflater = deflate.decompressor() if entry.method == DEFLATED else None
         self._pending = b""
         self._done = False
         self._error: DamagedContainerError | None = None
@@ -137,14 +138,16 @@ class _EntryStream(io.RawIOBase):
             elif self._raw_left > 0:
                 source = self._raw(_RAW_READ)
             else:
-                self._fail("truncated deflate stream")
+                source = b""  # ISA-L may hold input back internally: drain it first
             try:
                 data = inflater.decompress(source, want)
-            except zlib.error as exc:
+            except deflate.INFLATE_ERRORS as exc:
                 self._fail(f"corrupt deflate data ({exc})")
             self._pending = inflater.unconsumed_tail
             if data:
                 return data
+            if not source:
+                self._fail("truncated deflate stream")
 
     def _finish(self) -> None:
         inflater = self._inflater
@@ -157,14 +160,16 @@ class _EntryStream(io.RawIOBase):
                 elif self._raw_left > 0:
                     source = self._raw(_RAW_READ)
                 else:
-                    self._fail("truncated deflate stream")
+                    source = b""  # as in _inflate: what ISA-L holds back, then the end
                 try:
                     extra = inflater.decompress(source, 1)
-                except zlib.error as exc:
+                except deflate.INFLATE_ERRORS as exc:
                     self._fail(f"corrupt deflate data ({exc})")
                 if extra:
                     self._fail("more data than the declared size")
                 self._pending = inflater.unconsumed_tail
+                if not source and not inflater.eof:
+                    self._fail("truncated deflate stream")
             if inflater.unused_data or self._pending or self._raw_left:
                 self._fail("unexpected bytes after the end of the deflate stream")
         elif self._raw_left:
