@@ -533,3 +533,16 @@ def test_automatic_compaction_keeps_the_container_near_its_live_size(
     assert project.verify().ok
     for version_id, n in history[::25]:
         assert project.read_file(version_id, f"f{n % 50}.txt") == f"edit {n}\n".encode() * 40
+
+
+def test_new_files_get_distinct_random_version_4_inode_ids() -> None:
+    import uuid
+
+    from kamaros_app.engine.checkpoint import _new_inode_id
+
+    ids = [_new_inode_id() for _ in range(2000)]  # more than one batch
+    assert len(set(ids)) == len(ids)
+    for value in ids[:50] + ids[-50:]:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value and parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -278,6 +279,24 @@ class _ByteCounter:
         self.reporter.report("Saving files", self.done, self.total, item=item)
 
 
+_ID_BATCH = 512
+_random_ids: list[str] = []
+_random_ids_lock = threading.Lock()
+
+
+def _new_inode_id() -> str:
+    """A random (version 4) UUID, as `uuid.uuid4()` but drawn 512 at a time: each
+    `os.urandom` call releases the GIL, and in the middle of a checkpoint whose worker
+    threads hold it, every release cost ~24 µs to win it back (0.24 s at 10,000 files)."""
+    with _random_ids_lock:
+        if not _random_ids:
+            pool = os.urandom(16 * _ID_BATCH)
+            _random_ids.extend(
+                str(uuid.UUID(bytes=pool[i : i + 16], version=4)) for i in range(0, len(pool), 16)
+            )
+        return _random_ids.pop()
+
+
 def _file_entry(
     path: str,
     stat: StatInfo,
@@ -288,7 +307,7 @@ def _file_entry(
 ) -> FileEntry:
     return FileEntry(
         type="text" if is_text else "binary",
-        inodeId=previous.inodeId if previous else str(uuid.uuid4()),
+        inodeId=previous.inodeId if previous else _new_inode_id(),
         currentHash=digest,
         size=stat.size,
         created_at=previous.created_at if previous else stamp,
