@@ -65,9 +65,9 @@ def _temp_name(dest_name: str) -> str:
     return f".{stem}{TEMP_MARKER}{os.urandom(6).hex()}"
 
 
-def _disk_full(exc: OSError, dest: Path) -> DiskFullError:
+def _disk_full(exc: OSError, dest: Path | str, outcome: str = "was not changed") -> DiskFullError:
     reason = exc.strerror or "no space left on the device"
-    error = DiskFullError(f"the disk is full; {dest} was not changed ({reason})")
+    error = DiskFullError(f"the disk is full; {dest} {outcome} ({reason})")
     error.errno = exc.errno
     return error
 
@@ -249,10 +249,7 @@ def write_new_file(
             diskio.close(closing)
         except OSError as exc:
             if exc.errno in _DISK_FULL_ERRNOS:
-                reason = exc.strerror or "no space left on the device"
-                error = DiskFullError(f"the disk is full; {path} could not be written ({reason})")
-                error.errno = exc.errno
-                raise error from exc
+                raise _disk_full(exc, path, "could not be written") from exc
             if exc.filename is None:  # write errors name no file
                 exc.filename = path
             raise
