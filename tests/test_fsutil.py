@@ -334,3 +334,14 @@ def test_write_new_file_hands_each_range_to_the_disk(tmp_path: Path) -> None:
     assert isinstance(counting, FaultInjector)
     assert [op.kind for op in counting.ops] == ["open", "chmod", *["write"] * 4, "close"]
     assert (tmp_path / "f").read_bytes() == (tmp_path / "g").read_bytes() == b"".join(chunks)
+
+
+def test_current_umask_reads_without_changing_it() -> None:
+    from kamaros_app.engine.fsutil import current_umask
+
+    before = os.umask(0o027)
+    try:
+        assert current_umask() == 0o027
+        assert os.umask(0o027) == 0o027  # still set: reading did not change it
+    finally:
+        os.umask(before)

@@ -10,7 +10,13 @@ from pathlib import Path
 from . import diskio
 from .compact import new_container
 from .errors import InvalidArgumentError
-from .fsutil import READ_AHEAD_MIN, WRITEBACK_EVERY, read_ahead, write_new_file
+from .fsutil import (
+    READ_AHEAD_MIN,
+    WRITEBACK_EVERY,
+    current_umask,
+    read_ahead,
+    write_new_file,
+)
 from .manifest import FileState
 from .progress import Reporter
 from .store import ContentStore
@@ -80,8 +86,7 @@ def _write_files(
     in place (no temp file and rename per file), each folder is created once, and paths stay
     strings: at 10,000 small files the per-file overhead, not the bytes, is the cost.
     """
-    umask = os.umask(0)
-    os.umask(umask)
+    umask = current_umask()
     modes = (0o666 & ~umask, 0o777 & ~umask)
     # Created with the right mode, a file needs no fchmod, unless a default ACL overrides
     # the umask; then the bits are set explicitly, as a restore sets them.

@@ -20,6 +20,7 @@ __all__ = [
     "WRITEBACK_EVERY",
     "atomic_write_bytes",
     "atomic_write_chunks",
+    "current_umask",
     "fsync_dir",
     "is_temp_name",
     "read_ahead",
@@ -43,6 +44,22 @@ WRITEBACK_EVERY = 8 << 20
 
 # Longest destination name kept verbatim in a temp name (file names are limited to 255 bytes).
 _MAX_NAME_BYTES = 180
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows (Linux:
+    /proc/self/status). Elsewhere it is set and put back at once, which is process-wide:
+    a file another thread creates in that instant gets the wrong permissions."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    umask = os.umask(0o077)  # the safe side for that instant
+    os.umask(umask)
+    return umask
 
 
 def fsync_dir(path: Path) -> None:

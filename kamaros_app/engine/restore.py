@@ -23,6 +23,7 @@ from .fsutil import (
     WRITEBACK_EVERY,
     atomic_write_bytes,
     atomic_write_chunks,
+    current_umask,
     fsync_dir,
     read_ahead,
 )
@@ -214,9 +215,7 @@ def _mode_for(full: Path, executable: bool) -> int:
     try:
         mode = stat.S_IMODE(os.stat(full, follow_symlinks=False).st_mode)
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
+        mode = 0o666 & ~current_umask()
     if executable:
         return mode | ((mode & 0o444) >> 2)
     return mode & ~0o111
