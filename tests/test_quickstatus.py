@@ -110,3 +110,18 @@ def test_cli_says_nothing_changed_either_way(clean_project: Path) -> None:
     (clean_project / ".kamaros" / "cache" / "stat-cache.bin").unlink()
     slow = kamaros("checkpoint", "-m", "again", cwd=clean_project)
     assert slow.returncode == 7 and slow.stderr == fast.stderr
+
+
+def test_the_quick_path_loads_no_writing_code() -> None:
+    """ "Nothing changed" must stay cheap to start: the quick path imports neither the I/O
+    layer nor the file helpers (their imports cost ~6 ms of a 0.15 s budget)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kamaros_app.cli, kamaros_app.engine.quickstatus;"
+        "print(sorted(m for m in ('kamaros_app.engine.fsutil', 'kamaros_app.engine.diskio',"
+        " 'queue', 'kamaros_app.engine.manifest') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

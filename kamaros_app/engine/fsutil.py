@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import diskio
 from .errors import DiskFullError, InvalidArgumentError
+from .layout import TEMP_MARKER
 
 __all__ = [
     "READ_AHEAD_MIN",
@@ -29,8 +30,6 @@ __all__ = [
     "write_new_file",
 ]
 
-# Every temp file is named ".<name>.kamaros-tmp-<random hex>" next to its destination.
-TEMP_MARKER = ".kamaros-tmp-"
 
 _DISK_FULL_ERRNOS = frozenset(
     getattr(errno, name) for name in ("ENOSPC", "EDQUOT") if hasattr(errno, name)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .fsutil import TEMP_MARKER
+from .layout import TEMP_MARKER  # not from fsutil: the quick status path never loads it
 
 if TYPE_CHECKING:
     import pathspec

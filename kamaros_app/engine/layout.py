@@ -15,6 +15,7 @@ __all__ = [
     "MANIFEST_ENTRY",
     "MIMETYPE",
     "STAT_CACHE_FILE",
+    "TEMP_MARKER",
     "blob_name",
     "content_name",
     "delta_name",
@@ -27,6 +28,8 @@ CONTAINER_FILE = Path(KAMAROS_DIR) / "project.jcf"
 LOCK_FILE = Path(KAMAROS_DIR) / "lock"
 JOURNAL_FILE = Path(KAMAROS_DIR) / "restore-in-progress.json"
 STAT_CACHE_FILE = Path(KAMAROS_DIR) / "cache" / "stat-cache.bin"
+TEMP_MARKER = ".kamaros-tmp-"
+"""Every temp file is named ".<name>.kamaros-tmp-<random hex>" next to its destination."""
 
 MANIFEST_ENTRY = "manifest.json"
 CONTENT_PREFIX = "content/"

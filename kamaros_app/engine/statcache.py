@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fsutil import atomic_write_chunks
 from .hashing import hash_bytes
 
 __all__ = [
@@ -249,5 +248,7 @@ class StatCache:
         # and the cache is dropped). Either way only speed is lost; the two fsyncs cost
         # ~5 ms per checkpoint here.
         data = json.dumps(header).encode("ascii") + b"\n" + body
+        from .fsutil import atomic_write_chunks  # here: "nothing changed" never saves
+
         atomic_write_chunks(Path(path), (data,), durable=False)
         self._key = key
