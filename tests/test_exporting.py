@@ -18,7 +18,7 @@ from kamaros_app.engine.errors import (
     DamagedContainerError,
     InvalidArgumentError,
 )
-from kamaros_app.engine.fsutil import read_ahead
+from kamaros_app.engine.fsutil import READ_AHEAD_MIN, read_ahead, reading_ahead
 from kamaros_app.engine.layout import CONTAINER_FILE, content_name
 from kamaros_app.engine.progress import CancelToken, Progress
 
@@ -202,3 +202,13 @@ def test_read_ahead_closed_early_closes_its_source() -> None:
     ahead.close()
     assert closed.is_set()
     assert _helpers() == []
+
+
+def test_reading_ahead_only_for_large_contents_and_stops_its_helper_on_leaving() -> None:
+    small = _numbers()
+    with reading_ahead(small, READ_AHEAD_MIN - 1) as chunks:
+        assert chunks is small  # no helper thread for a small file
+    with reading_ahead(_numbers(), READ_AHEAD_MIN) as chunks:
+        assert next(iter(chunks)) == b"0"
+        assert any(t.name == "kamaros-read-ahead" for t in threading.enumerate())
+    assert _helpers() == []  # left early: the helper is gone at once

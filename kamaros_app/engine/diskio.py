@@ -265,9 +265,11 @@ def write(fd: int, data: bytes | bytearray | memoryview) -> int:
 
 def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
     """Write all of `data` at the descriptor's position."""
+    done = write(fd, data)  # almost always all of it: no view needed (10,000 small files)
+    total = data.nbytes if isinstance(data, memoryview) else len(data)
+    if done == total:
+        return
     with memoryview(data) as view, view.cast("B") as flat:
-        done = 0
-        total = flat.nbytes
         while done < total:
             done += write(fd, flat[done:])
 

@@ -11,10 +11,9 @@ from . import diskio
 from .compact import new_container
 from .errors import InvalidArgumentError
 from .fsutil import (
-    READ_AHEAD_MIN,
     WRITEBACK_EVERY,
     current_umask,
-    read_ahead,
+    reading_ahead,
     write_new_file,
 )
 from .manifest import FileState
@@ -98,24 +97,20 @@ def _write_files(
         folder = target[: target.rfind("/")]
         if folder not in made:
             _make_folders(folder, made)
-        chunks = store.iter_content(state.hash)
-        ahead = read_ahead(chunks) if state.size >= READ_AHEAD_MIN else None
         try:
-            write_new_file(
-                target,
-                chunks if ahead is None else ahead,
-                mode=modes[state.executable],
-                set_mode=set_mode,
-                writeback_every=WRITEBACK_EVERY,
-            )
+            with reading_ahead(store.iter_content(state.hash), state.size) as chunks:
+                write_new_file(
+                    target,
+                    chunks,
+                    mode=modes[state.executable],
+                    set_mode=set_mode,
+                    writeback_every=WRITEBACK_EVERY,
+                )
         except FileExistsError:  # two paths that this file system takes for one
             raise InvalidArgumentError(
                 f"{path} cannot be written: another file of this version has the same name "
                 "on this file system (it ignores the case of letters?)"
             ) from None
-        finally:
-            if ahead is not None:
-                ahead.close()  # stops the helper thread now, not when collected
         done += state.size
         reporter.report("Exporting", done, total, item=path)
 

@@ -26,6 +26,7 @@ __all__ = [
     "is_temp_name",
     "read_ahead",
     "read_chunks",
+    "reading_ahead",
     "remove_stale_temp_files",
     "write_new_file",
 ]
@@ -174,13 +175,7 @@ def atomic_write_chunks(
             created = True
             if perm is not None and hasattr(os, "fchmod"):
                 diskio.fchmod(fd, perm)
-            written = hinted = 0
-            for chunk in chunks:
-                diskio.write_all(fd, chunk)
-                written += len(chunk)
-                if writeback_every and written - hinted >= writeback_every:
-                    diskio.start_writeback(fd, hinted, written - hinted)
-                    hinted = written
+            _write_chunks(fd, chunks, writeback_every)
             if durable:
                 diskio.fsync(fd)
             closing, fd = fd, -1
@@ -250,17 +245,7 @@ def write_new_file(
                     diskio.fchmod(fd, mode)
                 else:  # pragma: no cover - Windows
                     diskio.chmod(path, mode)
-            hinted = 0
-            for chunk in chunks:
-                size = len(chunk)
-                done = diskio.write(fd, chunk)
-                if done != size:  # rare: a signal or a nearly full disk
-                    with memoryview(chunk) as view:
-                        diskio.write_all(fd, view[done:])
-                written += size
-                if writeback_every and written - hinted >= writeback_every:
-                    diskio.start_writeback(fd, hinted, written - hinted)
-                    hinted = written
+            written = _write_chunks(fd, chunks, writeback_every)
             closing, fd = fd, -1
             diskio.close(closing)
         except OSError as exc:
@@ -277,6 +262,34 @@ def write_new_file(
                 diskio.unlink(path)
         raise
     return written
+
+
+def _write_chunks(fd: int, chunks: Iterable[bytes], writeback_every: int) -> int:
+    """Write `chunks` at `fd`'s position; with `writeback_every` > 0, hand each further
+    `writeback_every` bytes to the disk as they are written (`diskio.start_writeback`).
+    Returns how many bytes were written."""
+    written = hinted = 0
+    for chunk in chunks:
+        diskio.write_all(fd, chunk)
+        written += len(chunk)
+        if writeback_every and written - hinted >= writeback_every:
+            diskio.start_writeback(fd, hinted, written - hinted)
+            hinted = written
+    return written
+
+
+@contextlib.contextmanager
+def reading_ahead(chunks: Iterator[bytes], size: int) -> Iterator[Iterator[bytes]]:
+    """`chunks` as they are, or read ahead on a helper thread (`read_ahead`) when `size`
+    is at least READ_AHEAD_MIN; the helper is stopped on leaving, not when collected."""
+    if size < READ_AHEAD_MIN:
+        yield chunks
+        return
+    ahead = read_ahead(chunks)
+    try:
+        yield ahead
+    finally:
+        ahead.close()
 
 
 def read_ahead(chunks: Iterator[bytes], depth: int = 4) -> Generator[bytes, None, None]:

@@ -88,17 +88,15 @@ class OpenIndex:
     """The index of one open: `entries` and `manifest` answer from it when it matches,
     and `save` records what the open found when it did not."""
 
-    def __init__(self, folder: Path | None = None) -> None:
-        self._folder = folder
+    def __init__(self) -> None:
         self._payload: tuple[Any, ...] | None = None
-        self._loaded_name: str | None = None
         self.hits = 0
         """Parts (directory, manifest) answered from the index; 2 means nothing was parsed."""
 
-    def _path(self, key: tuple[Any, ...]) -> Path:
-        folder = self._folder if self._folder is not None else index_folder()
+    @staticmethod
+    def _path(key: tuple[Any, ...]) -> Path:
         name = blake3.blake3(marshal.dumps(key)).hexdigest()[:32]
-        return folder / f"{name}{_SUFFIX}"
+        return index_folder() / f"{name}{_SUFFIX}"
 
     # ---------------------------------------------------------------- reading
 
@@ -112,7 +110,6 @@ class OpenIndex:
         if payload is None or payload[0] != key:
             return None
         self._payload = payload
-        self._loaded_name = path.name
         columns, bounds = payload[1], payload[2]
         try:
             names, names_b, methods, crcs, csizes, usizes, headers, attrs, whens = columns

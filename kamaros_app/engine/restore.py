@@ -19,13 +19,12 @@ from pathlib import Path
 from . import diskio
 from .errors import InvalidArgumentError
 from .fsutil import (
-    READ_AHEAD_MIN,
     WRITEBACK_EVERY,
     atomic_write_bytes,
     atomic_write_chunks,
     current_umask,
     fsync_dir,
-    read_ahead,
+    reading_ahead,
 )
 from .layout import JOURNAL_FILE
 from .manifest import FileState, now_iso
@@ -186,20 +185,15 @@ def apply_plan(
         full = root / state.path
         _clear_way(root, full, folders)
         mode = _mode_for(full, state.executable)
-        chunks = store.iter_content(state.hash)
-        ahead = read_ahead(chunks) if state.size >= READ_AHEAD_MIN else None
-        try:
+        with reading_ahead(store.iter_content(state.hash), state.size) as chunks:
             atomic_write_chunks(
                 full,
-                chunks if ahead is None else ahead,
+                chunks,
                 mode=mode,
                 keep_existing_mode=False,
                 durable=False,  # made durable all at once below, before the journal goes
                 writeback_every=WRITEBACK_EVERY,
             )
-        finally:
-            if ahead is not None:
-                ahead.close()
         st = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
         cache.update(state.path, CachedFile(st, state.hash, state.type == "text"))
         done += state.size
