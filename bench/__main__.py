@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .corpus import ensure_corpus, specs
+from .fresh_inodes import spread_new_folders
 from .micro import event_loop, memory_scaling, text_edits
 from .report import corpus_rows, evaluate_targets, render, write_results
 from .runner import run_corpus
@@ -99,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out.resolve()
     cache = (args.cache or out / "corpus").resolve()
     runs = out / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    spread_failed = spread_new_folders(runs)
     started = time.time()
     kamaros_source = "working tree"
     if args.kamaros_rev:
@@ -113,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             "corpora": args.corpus_list,
             "tools": args.tool_list,
             "kamaros_source": kamaros_source,
+            "run_folders": spread_failed or "each in fresh ext4 block groups (FS_TOPDIR_FL)",
         },
         "corpora": {},
         "micro": {},
@@ -122,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         f"kamaros from {kamaros_source}"
     )
     print(f"tool versions: {results['machine']['tool_versions']}", flush=True)
+    if spread_failed:
+        print(f"note: run folders share block groups ({spread_failed}); see bench/fresh_inodes.py")
     all_specs = specs(args.scale)
     corpora = {}
     for name in args.corpus_list:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
-import time
 import traceback
 from pathlib import Path
 from typing import Any
 
 from .corpus import Corpus, copy_tree, mutate
+from .fresh_inodes import spread_new_folders
 from .measure import CommandFailed
 from .tools import Tool, make_tool
 from .verify import RestoreMismatch, compare_trees
@@ -21,18 +21,6 @@ STEPS = ("init", "first", "unchanged", "mutated", "restore")
 """Step keys in order: init (timed apart), first snapshot, again with nothing changed, after
 the mutation, full restore of the newest snapshot into an empty folder."""
 
-SETTLE_S = 35.0
-"""How long after deleting a large tree the timed steps wait. On ext4 without a journal
-(these machines) the kernel will not reuse an inode freed in the last ~30 s (its
-`recently_deleted` check, dirty_expire_centisecs + 5 s) and scans past each such inode for
-every file it creates: after removing a 10,000-file run folder, creating 10,000 files cost
-~7 s of system time instead of ~0.2 s, for any tool. Without this wait, whichever tool ran
-after a deletion paid for it in its restore (and git in its first snapshot)."""
-BULK_FILES = 5000
-"""Deleting fewer files than this is not worth waiting for."""
-
-_last_bulk_delete = 0.0
-
 SNAPSHOT_LABELS = {"first": "first snapshot", "unchanged": "nothing changed", "mutated": "edited"}
 
 
@@ -41,7 +29,6 @@ def _one_run(tool: Tool, corpus: Corpus, run_dir: Path) -> dict[str, Any]:
     work = run_dir / "work"
     copy_tree(corpus, work)
     os.sync()  # no write-back of the fresh copy during the timed steps
-    _settle()
     tool.setup(run_dir, work)
     out: dict[str, Any] = {}
     m = tool.init()
@@ -69,21 +56,6 @@ def _one_run(tool: Tool, corpus: Corpus, run_dir: Path) -> dict[str, Any]:
     return out
 
 
-def _remove(tree: Path) -> None:
-    """Delete a run folder, remembering when if it held many files (see SETTLE_S)."""
-    global _last_bulk_delete
-    files = sum(len(names) for _dir, _dirs, names in os.walk(tree))
-    shutil.rmtree(tree, ignore_errors=True)
-    if files >= BULK_FILES:
-        _last_bulk_delete = time.monotonic()
-
-
-def _settle() -> None:
-    left = _last_bulk_delete + SETTLE_S - time.monotonic()
-    if left > 0:
-        time.sleep(left)
-
-
 def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
     med: dict[str, Any] = {}
     for step in (*STEPS, "extra"):
@@ -107,6 +79,8 @@ def run_corpus(
     """Run the step sequence `repeat` times for every tool; per tool: status, runs, median."""
     results: dict[str, dict[str, Any]] = {}
     tools: dict[str, Tool] = {}
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    spread_new_folders(runs_dir)  # main() reports when this cannot be done
     for name in tool_names:
         tool = make_tool(name)
         why = tool.missing()
@@ -125,7 +99,7 @@ def run_corpus(
                 continue
             run_dir = (runs_dir / f"{corpus.spec.name}-{name}-{rep}").absolute()
             if run_dir.exists():
-                _remove(run_dir)
+                shutil.rmtree(run_dir, ignore_errors=True)
             run_dir.mkdir(parents=True)
             try:
                 numbers = _one_run(tools[name], corpus, run_dir)
@@ -137,7 +111,7 @@ def run_corpus(
                 continue
             finally:
                 if not keep:
-                    _remove(run_dir)
+                    shutil.rmtree(run_dir, ignore_errors=True)
             results[name]["runs"].append(numbers)
             _say(
                 f"  [{corpus.spec.name} {rep + 1}/{repeat}] {name:10} "

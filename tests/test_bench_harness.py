@@ -65,3 +65,17 @@ def test_corpus_and_mutation_are_deterministic(tmp_path: Path) -> None:
         r for r in a.texts if (a.tree / r).read_bytes() != (tmp_path / "wa" / r).read_bytes()
     ]
     assert changed and len(changed) <= max(1, len(a.texts) // 50)
+
+
+def test_run_folders_are_marked_to_spread_over_fresh_block_groups(tmp_path: Path) -> None:
+    from bench.fresh_inodes import spread_new_folders, spreads_new_folders
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    assert not spreads_new_folders(runs)
+    why_not = spread_new_folders(runs)
+    if why_not is not None:
+        pytest.skip(f"{tmp_path} cannot carry the flag: {why_not}")
+    assert spreads_new_folders(runs)
+    assert spread_new_folders(runs) is None  # already set: nothing to do, no error
+    assert not spreads_new_folders(tmp_path)  # only the folder asked for
