@@ -546,3 +546,21 @@ def test_new_files_get_distinct_random_version_4_inode_ids() -> None:
         parsed = uuid.UUID(value)
         assert str(parsed) == value and parsed.version == 4
         assert parsed.variant == uuid.RFC_4122
+
+
+def test_reads_after_a_checkpoint_use_the_new_commit_and_closed_history_refuses(
+    project: Project,
+) -> None:
+    root = project.root
+    write(root, "a.txt", "one\n")
+    v1 = project.checkpoint("one")
+    write(root, "a.txt", "two\n")
+    write(root, "b.bin", b"\x00\x01")
+    v2 = project.checkpoint("two")
+    # The content index is built on first use after each commit, from that commit.
+    assert project.read_file(v1.id, "a.txt") == b"one\n"
+    assert project.read_file(v2.id, "a.txt") == b"two\n"
+    assert project.read_file(v2.id, "b.bin") == b"\x00\x01"
+    project.close()
+    with pytest.raises(InvalidArgumentError, match="closed"):
+        project.read_file(v2.id, "a.txt")

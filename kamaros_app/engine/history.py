@@ -153,7 +153,6 @@ class History:
         history = cls()
         history._reader = reader
         history._manifest = manifest
-        history._store = ContentStore(reader, manifest)
         if manifest.is_newer_format:
             history.notices.append(
                 f"written by a newer Kamaros (format {manifest.formatVersion}); shown read-only"
@@ -174,13 +173,18 @@ class History:
     @property
     def store(self) -> ContentStore:
         if self._store is None:
-            raise InvalidArgumentError("the history is closed")
+            if self._reader is None or self._manifest is None:
+                raise InvalidArgumentError("the history is closed")
+            # Built on first use: indexing every name costs ~20 ms at 10,000 files, which
+            # a checkpoint would otherwise pay again after its commit for nothing.
+            self._store = ContentStore(self._reader, self._manifest)
         return self._store
 
     def close(self) -> None:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+        self._store = None
 
     def __enter__(self) -> Self:
         return self

@@ -56,7 +56,6 @@ from .restore import (
 )
 from .statcache import CachedFile, StatCache
 from .status import FileScan, Status, compute_status, hash_file
-from .store import ContentStore
 from .verify import tail_looks_finished
 from .zipcontainer import DEFLATED, ContainerReader, ContainerWriter
 
@@ -233,7 +232,7 @@ class Project(History):
                 self._lock.release()
                 self._lock = None
         self._manifest = manifest
-        self._store = ContentStore(reader, manifest)
+        self._store = None  # built when first needed (History.store)
         journal = read_journal(self.root)
         if journal is not None and not self.read_only:
             # Only a restore writes into the folder; its half-written files are ours to drop.
