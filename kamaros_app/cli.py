@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from . import __version__
 from .units import human_size
@@ -559,6 +559,28 @@ def _split_at_double_dash(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv[:cut], argv[cut + 1 :]
 
 
+def run() -> NoReturn:
+    """The `kamaros` command: `main()`, then `exit_now`."""
+    exit_now(main())
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process without tearing the interpreter down.
+
+    Freeing every object of a 10,000-file history at exit took ~40 ms, a tenth of a
+    checkpoint after edits. Nothing is left to do by then: every file the command wrote
+    is closed (the history durably), the lock goes with the process, and no atexit
+    handler of ours exists; only the output streams need flushing. In-process callers
+    (tests, the bundle's window) use `main()` and keep the normal exit.
+    """
+    import contextlib
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: the reader has gone
+            stream.flush()
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
@@ -611,4 +633,4 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -919,3 +919,32 @@ def test_double_dash_with_a_tag_called_diff(project: tuple[Path, str]) -> None:
     ok("tag", "HEAD", "diff", cwd=root)
     result = kamaros("restore", "diff", "--", "notes.txt", cwd=root)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_command_ends_without_tear_down_and_loses_no_output(tmp_path: Path) -> None:
+    """`python -m kamaros_app` ends with os._exit (cli.exit_now): whatever sat in the
+    output buffers, text and binary, must still reach the pipes, with the exit code."""
+    root = tmp_path / "p"
+    root.mkdir()
+    ok("init", cwd=root)
+    lines = "".join(f"line {n:05d} \u00e9\n" for n in range(40000))  # ~640 KB
+    (root / "long.txt").write_text(lines, encoding="utf-8", newline="")
+    ok("checkpoint", "-m", "long", cwd=root)
+    buffered = {k: v for k, v in _env().items() if k != "PYTHONUNBUFFERED"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "kamaros_app", *args],
+            cwd=root,
+            env=buffered,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+
+    shown = run("cat", "HEAD", "long.txt")
+    assert shown.returncode == 0 and shown.stdout == lines.encode()
+    listed = run("log")  # a few bytes of text, left in sys.stdout's buffer
+    assert listed.returncode == 0 and b"long" in listed.stdout
+    missing = run("cat", "HEAD", "nope.txt")
+    assert missing.returncode != 0 and b"nope.txt" in missing.stderr
