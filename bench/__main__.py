@@ -72,6 +72,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def python_loop_s() -> float:
+    """Best of 3 timings of a fixed pure-Python loop: how fast this VM ran Python just now.
+
+    Taken at the start and the end of a run, it tells runs on a slow afternoon from
+    changes in the code: Kamaros is mostly Python, the peers are C and Go, so a slow phase
+    of the machine moves the ratios (one run here: 0.47-0.55 s, others ~30% faster).
+    """
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        sum(range(30_000_000))
+        best = min(best, time.perf_counter() - start)
+    return round(best, 3)
+
+
 def machine_info() -> dict[str, Any]:
     """What the numbers were measured on."""
 
@@ -84,6 +99,7 @@ def machine_info() -> dict[str, Any]:
         "platform": platform.platform(),
         "python": sys.version.split()[0],
         "load_average_at_start": os.getloadavg(),
+        "python_loop_s_at_start": python_loop_s(),
         "repo_commit": git("rev-parse", "HEAD") if shutil.which("git") else "",
         "repo_dirty": bool(git("status", "--porcelain", "--untracked-files=no"))
         if shutil.which("git")
@@ -162,7 +178,13 @@ def main(argv: list[str] | None = None) -> int:
             results["micro"]["event_loop"] = event_loop(mixed, runs, args.repeat)
     results["targets"] = evaluate_targets(results)
     results["elapsed_s"] = round(time.time() - started, 1)
+    results["machine"]["python_loop_s_at_end"] = python_loop_s()
     print()
+    print(
+        "machine speed: a fixed pure-Python loop took "
+        f"{results['machine']['python_loop_s_at_start']:.3f} s at the start, "
+        f"{results['machine']['python_loop_s_at_end']:.3f} s at the end (lower is faster)"
+    )
     print(render(results))
     path = write_results(results, out)
     print(f"\nresults: {path} (and {out / 'latest.json'}); took {results['elapsed_s']:.0f} s")

@@ -6,7 +6,8 @@ dirty (`recently_deleted()` in fs/ext4/ialloc.c), and every file creation scans 
 such inodes of its block group again. Creating files next to a freshly deleted run folder
 therefore gets slower with every repetition: 10,000 4 KB files in 200 folders took 0.6,
 0.6, 3.0, 5.2 and 7.4 s in five rounds of "create, delete" (waiting 35 s or even 90 s
-between rounds did not help, since the new files keep the blocks dirty). Whichever tool restored after a deletion paid for it, by up to 8x.
+between rounds did not help, since the new files keep the blocks dirty). Whichever tool
+restored after a deletion paid for it, by up to 8x.
 
 Marking the parent folder as a top of a directory hierarchy (`chattr +T`, FS_TOPDIR_FL)
 makes ext4's Orlov allocator put each new run folder in a fresh block group; the same five

@@ -384,6 +384,13 @@ def render_markdown(data: dict[str, Any]) -> str:
             parts.append(
                 f"| {t['target']} | {t['corpus']} | {value} | {t['limit']} | {t['verdict']} |"
             )
+    machine = data.get("machine", {})
+    if "python_loop_s_at_start" in machine:
+        parts.append(
+            f"\nMachine speed (a fixed pure-Python loop, lower is faster): "
+            f"{machine['python_loop_s_at_start']:.3f} s at the start, "
+            f"{machine.get('python_loop_s_at_end', float('nan')):.3f} s at the end."
+        )
     return "\n".join(parts)
 
 

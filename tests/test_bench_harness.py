@@ -31,6 +31,9 @@ def test_smoke_run_measures_every_step_and_verifies_restores(tmp_path: Path) -> 
     results = json.loads((tmp_path / "latest.json").read_text())
     assert list(tmp_path.glob("results-*.json"))
     assert results["machine"]["cpu_count"] >= 1
+    assert 0 < results["machine"]["python_loop_s_at_start"] < 60
+    assert 0 < results["machine"]["python_loop_s_at_end"] < 60
+    assert "machine speed: a fixed pure-Python loop took" in proc.stdout
     assert set(results["corpora"]) == {"mixed", "small", "big"}
     for name, corpus in results["corpora"].items():
         for tool in tools.split(","):
