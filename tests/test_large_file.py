@@ -16,14 +16,17 @@ MEMORY_LIMIT_MB = 200
 def run_measured(args: list[str], cwd: Path) -> float:
     """Run `kamaros ARGS` in a fresh process; return its peak RSS in MB."""
     # VmHWM is this process's own peak; ru_maxrss would carry over the parent's peak.
+    # main(), not `python -m kamaros_app`: that ends with os._exit (cli.exit_now), which
+    # would skip the `finally` that reports the peak.
     wrapper = (
-        "import runpy, sys\n"
-        "sys.argv = ['kamaros', *sys.argv[1:]]\n"
+        "import sys\n"
+        "from kamaros_app.cli import main\n"
         "try:\n"
-        "    runpy.run_module('kamaros_app', run_name='__main__')\n"
+        "    code = main(sys.argv[1:])\n"
         "finally:\n"
         "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
         "    print('PEAK', hwm.split()[1], file=sys.stderr)\n"
+        "sys.exit(code)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", wrapper, "-q", *args],
