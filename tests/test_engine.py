@@ -564,3 +564,21 @@ def test_reads_after_a_checkpoint_use_the_new_commit_and_closed_history_refuses(
     project.close()
     with pytest.raises(InvalidArgumentError, match="closed"):
         project.read_file(v2.id, "a.txt")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_process_draws_inode_ids_of_its_own() -> None:
+    from kamaros_app.engine.checkpoint import _new_inode_id
+
+    _new_inode_id()  # the pool now holds ids a forked child would inherit
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write_end, _new_inode_id().encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        child_id = pipe.read().decode()
+    os.waitpid(pid, 0)
+    assert len(child_id) == 36
+    assert child_id != _new_inode_id()

@@ -284,6 +284,18 @@ _random_ids: list[str] = []
 _random_ids_lock = threading.Lock()
 
 
+def _forget_random_ids() -> None:
+    """In a forked child: a pool shared with the parent would hand both the same ids, and
+    the lock may have been held by a parent thread that does not exist here."""
+    global _random_ids_lock
+    _random_ids.clear()
+    _random_ids_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_random_ids)
+
+
 def _new_inode_id() -> str:
     """A random (version 4) UUID, as `uuid.uuid4()` but drawn 512 at a time: each
     `os.urandom` call releases the GIL, and in the middle of a checkpoint whose worker
