@@ -561,7 +561,23 @@ def _split_at_double_dash(argv: list[str]) -> tuple[list[str], list[str]]:
 
 def run() -> NoReturn:
     """The `kamaros` command: `main()`, then `exit_now`."""
+    collect_rarely()
     exit_now(main())
+
+
+def collect_rarely() -> None:
+    """Make the cyclic garbage collector run rarely, for a process that lives one command.
+
+    Opening a 10,000-file history builds ~100,000 long-lived objects (entries, manifest
+    records), none of them in reference cycles. At the default thresholds (a collection
+    every 700 net allocations) a checkpoint after edits paid for ~230 collections, two of
+    them full, ~55 ms in all: each one walks objects that can never be garbage. Reference
+    counting still frees everything else at once; the collector stays on for the rare
+    cycle, here every 200,000 allocations.
+    """
+    import gc
+
+    gc.set_threshold(200_000, 10, 10)
 
 
 def exit_now(code: int) -> NoReturn:

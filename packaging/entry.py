@@ -6,9 +6,10 @@ import sys
 from kamaros_app.desktop import bundle_main, is_cli_invocation
 
 if __name__ == "__main__":
-    code = bundle_main()
     if is_cli_invocation(sys.argv[1:]):
-        from kamaros_app.cli import exit_now
+        from kamaros_app.cli import collect_rarely, exit_now
 
-        exit_now(code)  # as the `kamaros` script does: no interpreter tear-down
-    sys.exit(code)
+        # As the `kamaros` script does: a one-command process, no interpreter tear-down.
+        collect_rarely()
+        exit_now(bundle_main())
+    sys.exit(bundle_main())

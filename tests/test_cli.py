@@ -7,6 +7,7 @@ text output, the `--json` shapes (docs/CLI.md) and the exit codes (engine/errors
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import pty
@@ -948,3 +949,35 @@ def test_the_command_ends_without_tear_down_and_loses_no_output(tmp_path: Path) 
     assert listed.returncode == 0 and b"long" in listed.stdout
     missing = run("cat", "HEAD", "nope.txt")
     assert missing.returncode != 0 and b"nope.txt" in missing.stderr
+
+
+def test_the_command_collects_cycles_rarely_but_still_collects(tmp_path: Path) -> None:
+    """`kamaros` (cli.run) raises the collector's thresholds: default ones cost ~55 ms of
+    collections per checkpoint at 10,000 files. The collector must stay on, and an
+    in-process `main()` (tests, the bundle's window) must keep the defaults."""
+    probe = (
+        "import gc, sys\n"
+        "from kamaros_app import cli\n"
+        "before = gc.get_threshold()\n"
+        "def main():\n"
+        "    print(before, gc.get_threshold(), gc.isenabled())\n"
+        "    return 3\n"
+        "cli.main = main\n"
+        "cli.run()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 3, result.stderr
+    assert result.stdout.split(") ")[0] + ")" == str(gc.get_threshold())
+    assert "(200000, 10, 10) True" in result.stdout
+    from kamaros_app import cli
+
+    assert cli.main(["init", str(tmp_path)]) == 0  # main() in this process: untouched
+    assert gc.get_threshold()[0] < 200_000

@@ -582,3 +582,53 @@ def test_a_forked_process_draws_inode_ids_of_its_own() -> None:
     os.waitpid(pid, 0)
     assert len(child_id) == 36
     assert child_id != _new_inode_id()
+
+
+def test_mime_types_are_guessed_once_per_path_and_kind(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello\n")
+    (tmp_path / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    (tmp_path / "data.kamarostest").write_text("text for now\n")
+    with Project.init(tmp_path) as project:
+        project.checkpoint("first")
+        mimes = {p: e.mime for p, e in project.manifest.fileMap.items()}
+        assert mimes == {
+            "notes.txt": "text/plain",
+            "picture.png": "image/png",
+            "data.kamarostest": "text/plain",  # no guess: the kind decides
+        }
+        (tmp_path / "notes.txt").write_text("hello again\n")
+        (tmp_path / "data.kamarostest").write_bytes(b"\x00binary now")
+        project.checkpoint("second")
+        mimes = {p: e.mime for p, e in project.manifest.fileMap.items()}
+        assert mimes["notes.txt"] == "text/plain"
+        assert mimes["data.kamarostest"] == "application/octet-stream"  # the kind changed
+
+
+def test_a_checkpoint_of_modified_files_does_not_load_the_mime_tables(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "notes.txt").write_text("hello\n")
+    with Project.init(tmp_path) as project:
+        project.checkpoint("first")
+    (tmp_path / "notes.txt").write_text("hello again\n")
+    probe = (
+        "import mimetypes, sys\n"
+        "from pathlib import Path\n"
+        "from kamaros_app.engine import Project\n"
+        "with Project.open(Path(sys.argv[1])) as project:\n"
+        "    project.checkpoint('modified only')\n"
+        "    print(mimetypes.inited)\n"
+        "    (Path(sys.argv[1]) / 'new.md').write_text('# new')\n"
+        "    project.checkpoint('one added')\n"
+        "    print(mimetypes.inited)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]

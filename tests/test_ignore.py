@@ -240,3 +240,26 @@ def test_precomputed_default_prefilter_is_what_the_defaults_compile_to() -> None
     computed = ignore._prefilter(spec)
     assert computed is not None
     assert computed.pattern == ignore._DEFAULT_PREFILTER
+
+
+def test_the_walks_name_check_agrees_with_the_full_check() -> None:
+    """`file_ignored_in_walk` (defaults: the file's name only) gives what `is_ignored`
+    gives for every file of a folder that is not ignored, whatever the name."""
+    rules = IgnoreRules(())
+    assert rules._name_prefilter is not None
+    names = [p.rstrip("/").replace("*", "x").replace("?", "q") for p in DEFAULT_IGNORE_PATTERNS]
+    names += ["main.py", "a~b", "x.tmp.txt", ".#", "#a", "a#", ".nfs", "._", "Thumbs.db.txt"]
+    names += [".x.kamaros-tmp-1", "__pycache__", ".kamaros", "$RECYCLE.BIN", ".Trash-1000"]
+    names += [n.replace("\\", "") for n in names] + [n + "x" for n in names] + ["é~", "ü.tmp"]
+    checked = 0
+    for folder in ("", "docs/", "a/b/", "tmp/", "src/#x#/"):
+        if folder and rules.is_ignored(folder.rstrip("/"), is_dir=True):
+            continue
+        for name in names:
+            rel = folder + name
+            assert rules.file_ignored_in_walk(rel, name) == rules.is_ignored(rel, is_dir=False)
+            checked += 1
+    assert checked > 300
+    custom = IgnoreRules(["!*.tmp"])  # user rules: the full check, as before
+    assert custom._name_prefilter is None
+    assert not custom.file_ignored_in_walk("a/report.tmp", "report.tmp")

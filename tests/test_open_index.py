@@ -4,6 +4,7 @@ doubt (torn file, other commit, changed manifest bytes) must fall back to one.""
 
 from __future__ import annotations
 
+import marshal
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kamaros_app.engine import Project, manifest_cache
+from kamaros_app.engine import Project, manifest_cache, open_index
 from kamaros_app.engine.errors import DamagedContainerError
 from kamaros_app.engine.layout import CONTAINER_FILE, MANIFEST_ENTRY
 from kamaros_app.engine.manifest import Manifest
@@ -50,7 +51,7 @@ def _same_entries(a: ContainerReader, b: ContainerReader) -> None:
     for name, entry in a.entries.items():
         other = b.entries[name]
         assert entry == other
-        assert (entry._cd_record, entry.damage) == (other._cd_record, other.damage)
+        assert (entry.cd_record, entry.damage) == (other.cd_record, other.damage)
     assert a.location == b.location
 
 
@@ -214,3 +215,46 @@ def test_local_headers_are_still_checked_when_the_index_answers(tmp_path: Path) 
         assert reader.entries["content/d0/f0.txt"].damage
         with pytest.raises(DamagedContainerError):
             reader.read_entry("content/d0/f0.txt", 1 << 20)
+
+
+@pytest.mark.parametrize(
+    ("column", "kind", "codec"),
+    [
+        (["a", "", "päth/ü"], "str", "s"),
+        ([""], "str", "s"),
+        ([], "str", "l"),
+        (["has\0nul", "b"], "str", "l"),  # a NUL cannot be joined on: kept as a list
+        ([b"x", b"y/z"], "bytes", "y"),
+        ([0, -1, 2**63 - 1], "int", "q"),
+        ([2**64], "int", "l"),  # beyond int64
+        ([True, False], "bool", "b"),
+        ([True, 1], "bool", "l"),  # an int among bools keeps its type
+        ([(1980, 1, 1, 0, 0, 0), (2107, 12, 31, 23, 59, 58)], "when", "w"),
+        (["a", None], "str | None", "l"),
+    ],
+)
+def test_columns_pack_to_one_object_and_back_exactly(
+    column: list[object], kind: str, codec: str
+) -> None:
+    packed = open_index._pack(list(column), kind)
+    assert packed[0] == codec
+    back = open_index._unpack(marshal.loads(marshal.dumps(packed)), len(column))
+    assert back == column
+    assert [type(v) for v in back] == [type(v) for v in column]
+    with pytest.raises(ValueError):
+        open_index._unpack(packed, len(column) + 1)
+
+
+def test_a_real_manifest_packs_every_typed_column(tmp_path: Path) -> None:
+    """Each typed field of the file records becomes one object (only `fromPath`, which
+    may be None, stays a list): a field whose declared type stops being recognised would
+    silently make every checkpoint slower again."""
+    container = _project(tmp_path / "p", files=5, checkpoints=2)
+    reader, manifest = _parsed(container)
+    with reader:
+        rows = open_index._manifest_rows(manifest)
+    file_codecs = [codec for codec, _data in rows[3]]
+    assert file_codecs == ["s", "s", "s", "q", "s", "s", "b", "s", "q"]
+    _head, _count, state_columns = rows[4][-1]
+    assert [codec for codec, _data in state_columns] == ["s", "s", "s", "q", "s", "s", "b", "l"]
+    assert open_index._manifest_from_rows(marshal.loads(marshal.dumps(rows))) == manifest

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import time
@@ -83,9 +82,29 @@ def test_any_stat_difference_is_a_miss(tmp_path: Path, change: dict[str, int]) -
     cache = StatCache.load(tmp_path / "none.json", key="k")
     cache.update("a.txt", _entry(st, b"alpha"))
     (field, delta), *_ = change.items()
-    changed = dataclasses.replace(st, **{field: getattr(st, field) + delta})
-    assert cache.lookup("a.txt", changed) is None
-    assert cache.lookup("a.txt", st) is not None
+    changed = st._replace(**{field: getattr(st, field) + delta})
+    cache.save(tmp_path / "c.bin", key="k")
+    loaded = StatCache.load(tmp_path / "c.bin", key="k")
+    for one in (cache, loaded):  # fresh entries and entries read back from disk
+        assert one.lookup("a.txt", changed) is None
+        assert not one.vouches_for("a.txt", changed)
+        assert one.lookup("a.txt", st) is not None
+        assert one.vouches_for("a.txt", st)
+        assert not one.vouches_for("b.txt", st)
+
+
+def test_vouches_for_refuses_racy_and_out_of_range_entries(tmp_path: Path) -> None:
+    _, st = _file(tmp_path, "a.txt", b"alpha")
+    _, new = _file(tmp_path, "new.txt", b"new", age_s=0.5)  # within the granularity
+    cache = StatCache.load(tmp_path / "none.bin", key="k")
+    cache.update("a.txt", _entry(st, b"alpha"))
+    cache.update("new.txt", _entry(new, b"new"))
+    cache.save(tmp_path / "c.bin", key="k")
+    loaded = StatCache.load(tmp_path / "c.bin", key="k")
+    assert loaded.vouches_for("a.txt", st)
+    assert not loaded.vouches_for("a.txt", st._replace(ino=-1))
+    assert loaded.lookup("new.txt", new) is None  # racy: dropped or not trusted
+    assert not loaded.vouches_for("new.txt", new)
 
 
 def test_real_file_changes_are_misses(tmp_path: Path) -> None:
@@ -289,7 +308,7 @@ def test_100k_entries_speed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     digest = hash_bytes(b"x")
     stats = []
     for i in range(100_000):
-        st = dataclasses.replace(base, ino=base.ino + i, size=i)
+        st = base._replace(ino=base.ino + i, size=i)
         stats.append(st)
         cache.update(f"src/module_{i // 100}/file_{i}.py", CachedFile(st, digest, i % 2 == 0))
     start = time.perf_counter()

@@ -325,7 +325,7 @@ def test_committed_reader_equals_a_fresh_open(tmp_path: Path, count: int) -> Non
         assert list(handed.entries) == list(fresh.entries)
         for name, entry in fresh.entries.items():
             assert handed.entries[name] == entry
-            assert handed.entries[name]._cd_record == entry._cd_record
+            assert handed.entries[name].cd_record == entry.cd_record
         assert handed.read_entry("e/00001", 100) == b"changed"
         assert handed.read_entry("new", 1000) == b"n" * 1000
         assert "after" not in handed.entries
@@ -1197,3 +1197,78 @@ def test_native_and_pure_inflaters_read_and_refuse_alike(
         path.write_bytes(bytes(bad))
         with ContainerReader.open(path) as reader, pytest.raises(DamagedContainerError):
             b"".join(reader.iter_entry("d", 4096))
+
+
+def _three_stored_entries(tmp_path: Path) -> tuple[Path, list[zipfile.ZipInfo], int]:
+    path = tmp_path / "three.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for name in ("a", "bb", "ccc"):
+            archive.writestr(name, name.encode() * 100)
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        cd_offset = archive.start_dir
+    return path, infos, cd_offset
+
+
+@pytest.mark.parametrize(
+    ("where", "patch", "problem"),
+    [
+        (0, b"PK\x05\x05", "bad local header signature at"),
+        (30 + 1, b"X", "local header name does not match the central directory"),
+        (28, struct.pack("<H", 60000), "entry data runs into the central directory"),
+        (28, struct.pack("<H", 20), None),  # extra length that reaches into the next entry
+    ],
+)
+def test_each_kind_of_local_header_damage_is_named(
+    tmp_path: Path, where: int, patch: bytes, problem: str | None
+) -> None:
+    from kamaros_app.engine.zip_reader import check_local_headers
+
+    path, infos, cd_offset = _three_stored_entries(tmp_path)
+    names = [i.filename for i in infos]
+    offsets = [i.header_offset for i in infos]
+    csizes = [i.compress_size for i in infos]
+    with open(path, "r+b") as handle:
+        handle.seek(offsets[1] + where)  # damage "bb"
+        handle.write(patch)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        args = (fd, names, [n.encode() for n in names], offsets, csizes, cd_offset)
+        data_offsets, damage = check_local_headers(*args, False)
+        if problem is None:  # "bb" lied about its length: it is the damaged one, not "ccc"
+            assert damage == {1: "local header is damaged (wrong name or extra length)"}
+        else:
+            assert list(damage) == [1] and damage[1].startswith(problem)
+        assert data_offsets[0] == offsets[0] + 30 + 1
+        assert data_offsets[2] == offsets[2] + 30 + 3
+        with pytest.raises((DamagedContainerError, HostileContainerError)):
+            check_local_headers(*args, True)
+        # A header cut off by the central directory is "truncated".
+        cut = [offsets[0], offsets[1], cd_offset - 10]
+        _offsets, damage = check_local_headers(fd, *args[1:3], cut, csizes, cd_offset, False)
+        assert damage[2] == "local header is truncated"
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("native", ["1", "0"])
+def test_native_and_pure_crc32_agree_with_zlib(
+    monkeypatch: pytest.MonkeyPatch, native: str
+) -> None:
+    from kamaros_app.engine import deflate
+
+    monkeypatch.setenv(deflate.NATIVE_ENV, native)
+    rng = random.Random(5)
+    data = rng.randbytes(300_000)
+    for start, stop, seed in ((0, 0, 0), (0, 1, 0), (3, 200_000, 0), (0, 300_000, 0xDEADBEEF)):
+        piece = data[start:stop]
+        expected = zlib.crc32(piece, seed)
+        assert deflate.crc32(piece, seed) == expected
+        assert deflate.crc32(bytearray(piece), seed) == expected
+        assert deflate.crc32(memoryview(data)[start:stop], seed) == expected
+        for explicit in (True, False, None):
+            assert deflate.crc32_function(explicit)(piece, seed) == expected
+    running = 0
+    for at in range(0, len(data), 7_001):
+        running = deflate.crc32(data[at : at + 7_001], running)
+    assert running == zlib.crc32(data)

@@ -317,6 +317,14 @@ def _file_entry(
     previous: FileEntry | None,
     stamp: str,
 ) -> FileEntry:
+    if previous is not None and previous.is_text == is_text:
+        # The same path, so the same guess: keep it. A checkpoint that only modifies files
+        # then never loads the system's MIME tables (~5 ms).
+        mime = previous.mime
+    else:
+        mime = mimetypes.guess_type(path)[0] or (
+            "text/plain" if is_text else "application/octet-stream"
+        )
     return FileEntry(
         type="text" if is_text else "binary",
         inodeId=previous.inodeId if previous else _new_inode_id(),
@@ -325,8 +333,7 @@ def _file_entry(
         created_at=previous.created_at if previous else stamp,
         modified_at=stamp,
         executable=bool(stat.mode & 0o100),
-        mime=mimetypes.guess_type(path)[0]
-        or ("text/plain" if is_text else "application/octet-stream"),
+        mime=mime,
         deltaChain=previous.deltaChain if previous else 0,
     )
 
@@ -523,4 +530,4 @@ def _shares_most_lines(old_text: str, new_text: str) -> bool:
 
 
 def _with_chain(entry: FileEntry, chain: int) -> FileEntry:
-    return replace(entry, deltaChain=chain)
+    return entry._replace(deltaChain=chain)

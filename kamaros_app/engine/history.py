@@ -10,20 +10,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
-from .compact import plan_compaction, write_compacted
-from .diff import FileDiff, Side, compare_sides, unified_text
 from .errors import InvalidArgumentError, UnsupportedFormatError, VersionNotFoundError
-from .exporting import export_files
 from .layout import MANIFEST_ENTRY
 from .manifest import FileState, Manifest, Version, parse_iso
 from .progress import CancelToken, ProgressCallback, Reporter
 from .refs import resolve_ref
 from .restore import user_path, user_paths
 from .store import ContentStore
-from .verify import VerifyReport, verify_container
 from .zipcontainer import ContainerReader
+
+if TYPE_CHECKING:
+    # Comparing, verifying and exporting are imported when used: a checkpoint needs none.
+    from .diff import FileDiff, Side
+    from .verify import VerifyReport
 
 __all__ = ["FileInfo", "History", "VersionInfo"]
 
@@ -162,7 +163,14 @@ class History:
     @property
     def source(self) -> Path:
         """The container file."""
-        return self.store.reader.path
+        return self.reader.path
+
+    @property
+    def reader(self) -> ContainerReader:
+        """The reader of the open commit (without building the content index)."""
+        if self._reader is None:
+            raise InvalidArgumentError("the history is closed")
+        return self._reader
 
     @property
     def manifest(self) -> Manifest:
@@ -287,6 +295,8 @@ class History:
     # ------------------------------------------------------------ comparisons
 
     def _version_sides(self, ref: str) -> dict[str, Side]:
+        from .diff import Side
+
         return {
             p: Side(s.hash, s.size, s.type == "text", s.executable, s.inodeId)
             for p, s in self.file_states(ref).items()
@@ -296,6 +306,8 @@ class History:
         self, old: str | None, new: str, paths: Sequence[str] | None = None
     ) -> list[FileDiff]:
         """Differences from version `old` (None: nothing, for a first checkpoint) to `new`."""
+        from .diff import compare_sides
+
         a = {} if old is None else self._version_sides(old)
         return compare_sides(a, self._version_sides(new), user_paths(paths))
 
@@ -306,6 +318,8 @@ class History:
         return self.store.read_bytes(content_hash)
 
     def unified_diff(self, item: FileDiff, old: str | None, new: str | None) -> str:
+        from .diff import unified_text
+
         old_bytes = (
             b""
             if item.old is None
@@ -321,6 +335,8 @@ class History:
     def verify(
         self, *, progress: ProgressCallback | None = None, cancel: CancelToken | None = None
     ) -> VerifyReport:
+        from .verify import verify_container
+
         return verify_container(
             self.store.reader, self.manifest, self.store, Reporter(progress, cancel)
         )
@@ -335,6 +351,8 @@ class History:
         """Write a standalone, compacted `.jcf` with the whole history; returns its size."""
         if dest.resolve() == self.source.resolve():
             raise InvalidArgumentError("export needs a file outside the project's .kamaros")
+        from .compact import plan_compaction, write_compacted
+
         plan = plan_compaction(self.store, self.manifest)
         return write_compacted(self.store, self.manifest, plan, dest, Reporter(progress, cancel))
 
@@ -347,4 +365,6 @@ class History:
         cancel: CancelToken | None = None,
     ) -> int:
         """Write the plain files of one version to a `.zip` or an empty folder."""
+        from .exporting import export_files
+
         return export_files(self.store, self.file_states(ref), dest, Reporter(progress, cancel))

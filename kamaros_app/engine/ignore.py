@@ -146,10 +146,14 @@ class IgnoreRules:
         self._lines = [*DEFAULT_IGNORE_PATTERNS, *good]
         self._spec: pathspec.GitIgnoreSpec | None = None
         self._prefilter: re.Pattern[str] | None
+        # With the defaults alone (all ignoring, none re-including, none with a slash) a
+        # file in a folder the walk entered is left out only for its own name.
+        self._name_prefilter: re.Pattern[str] | None = None
         if good:
             self._prefilter = _prefilter(self._build_spec())
         else:
             self._prefilter = re.compile(_DEFAULT_PREFILTER)
+            self._name_prefilter = re.compile(_DEFAULT_PREFILTER.removeprefix(_ANY_FOLDER))
         self._warnings = tuple(warnings)
         self._dirs: dict[str, bool] = {}
 
@@ -201,6 +205,18 @@ class IgnoreRules:
                 return True
         if name.startswith(".") and TEMP_MARKER in name:  # fsutil.is_temp_name, inlined
             return True
+        return self._match(rel_path)
+
+    def file_ignored_in_walk(self, rel_path: str, name: str) -> bool:
+        """`is_ignored(rel_path, is_dir=False)` for a file `name` of a folder that is not
+        ignored itself (the walker only enters those): with the default rules alone, one
+        match on the name instead of the whole path (every status runs this per file)."""
+        if self._name_prefilter is None:
+            return self.is_ignored(rel_path, is_dir=False)
+        if name.startswith(".") and TEMP_MARKER in name:  # fsutil.is_temp_name, inlined
+            return True
+        if self._name_prefilter.match(name) is None:
+            return False
         return self._match(rel_path)
 
     def _dir_ignored(self, rel_path: str) -> bool:

@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -335,7 +335,7 @@ def _build_manifest(
 
 
 def _with(state: FileState, change: ChangeType, from_path: str | None = None) -> FileState:
-    return replace(state, changeType=change, fromPath=from_path)
+    return state._replace(changeType=change, fromPath=from_path)
 
 
 def _add_tag(tags: dict[str, str], name: str, version_id: str) -> None:

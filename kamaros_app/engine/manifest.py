@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from .errors import DamagedContainerError, InvalidArgumentError, UnsupportedFormatError
 from .hashing import HASH_ALGORITHM
@@ -275,9 +275,11 @@ class Metadata:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class FileEntry:
-    """One file of the newest checkpoint (`fileMap[path]`); its bytes are `content/<path>`."""
+class FileEntry(NamedTuple):
+    """One file of the newest checkpoint (`fileMap[path]`); its bytes are `content/<path>`.
+
+    This and `FileState` are named tuples, not frozen dataclasses: opening a 10,000-file
+    history builds 20,000 of them, at a third of the cost each."""
 
     type: Literal["text", "binary"]
     inodeId: str
@@ -363,8 +365,7 @@ class FileEntry:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class FileState:
+class FileState(NamedTuple):
     """A change to one file in one version (`versionHistory[i].fileStates[path]`)."""
 
     path: str

@@ -14,6 +14,11 @@ names, which only this user's Kamaros writes: a project mailed or copied from el
 brings no index with it and is checked in full. The file carries its own BLAKE3; anything
 missing, torn, of another version or for other bytes is ignored and the container is
 parsed as before. Loading is `marshal` plus building the objects (~60 ms at 10,000 files).
+
+The records are stored by column, and each column as one object where it can be (`_pack`):
+`marshal` spends about 1 µs on every object it writes (it looks each one up to share
+repeats), so 200,000 separate strings and numbers cost ~25 ms per checkpoint to write;
+a NUL-joined string or an array of int64 costs a copy, and splitting it back is C-speed.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ import contextlib
 import marshal
 import os
 import struct
+from array import array
+from collections.abc import Sequence
 from dataclasses import fields
-from itertools import accumulate, chain, starmap
+from itertools import accumulate, chain
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final
@@ -40,7 +47,7 @@ from .zip_records import ZipEntry
 
 __all__ = ["OpenIndex", "index_folder"]
 
-_MAGIC: Final = b"KAMAROS-OPEN-INDEX-1\n"
+_MAGIC: Final = b"KAMAROS-OPEN-INDEX-2\n"
 _DIGEST_BYTES: Final = 32
 _KEEP: Final = 8
 _KEEP_BYTES: Final = 256 << 20
@@ -60,16 +67,28 @@ _ZIP_ENTRY_FIELDS: Final = (
     "date_time",
 )
 _ZIP_ENTRY = attrgetter(*_ZIP_ENTRY_FIELDS)
-_FILE_ENTRY = attrgetter(*(f.name for f in fields(FileEntry)))
-_FILE_STATE = attrgetter(*(f.name for f in fields(FileState)))
+
+
+def _declared_types(cls: type) -> tuple[str, ...]:
+    """Each field's annotation as written ("int", "str | None", ...): `_pack`'s kinds."""
+    return tuple(
+        str(getattr(kind, "__forward_arg__", kind)) for kind in cls.__annotations__.values()
+    )
+
+
+_ZIP_ENTRY_TYPES: Final = tuple("when" if f == "date_time" else "int" for f in _ZIP_ENTRY_FIELDS)
+_FILE_ENTRY = attrgetter(*FileEntry._fields)
+_FILE_ENTRY_TYPES: Final = _declared_types(FileEntry)
+_FILE_STATE = attrgetter(*FileState._fields)
+_FILE_STATE_TYPES: Final = _declared_types(FileState)
 _RENAME = attrgetter(*(f.name for f in fields(RenameEntry)))
 _METADATA = attrgetter(*(f.name for f in fields(Metadata)))
 _VERSION = attrgetter("id", "timestamp", "message", "author", "email", "parentId", "automatic")
 
 
-_SCHEMA: Final = tuple(
-    tuple(f.name for f in fields(cls))
-    for cls in (ZipEntry, FileEntry, FileState, RenameEntry, Metadata, Version, Manifest)
+_SCHEMA: Final = (
+    *(cls._fields for cls in (ZipEntry, FileEntry, FileState)),
+    *(tuple(f.name for f in fields(cls)) for cls in (RenameEntry, Metadata, Version, Manifest)),
 )
 """Part of every key: an index written for other record layouts is never read."""
 
@@ -95,7 +114,7 @@ class OpenIndex:
 
     @staticmethod
     def _path(key: tuple[Any, ...]) -> Path:
-        name = blake3.blake3(marshal.dumps(key)).hexdigest()[:32]
+        name = blake3.blake3(_MAGIC + marshal.dumps(key)).hexdigest()[:32]
         return index_folder() / f"{name}{_SUFFIX}"
 
     # ---------------------------------------------------------------- reading
@@ -112,8 +131,12 @@ class OpenIndex:
         self._payload = payload
         columns, bounds = payload[1], payload[2]
         try:
-            names, names_b, methods, crcs, csizes, usizes, headers, attrs, whens = columns
-            if len(names) != location.entry_count or (bounds and bounds[-1] != len(cd)):
+            count = location.entry_count
+            names, names_b, methods, crcs, csizes, usizes, headers, attrs, whens = (
+                _unpack(column, count) for column in columns
+            )
+            bounds = _unpack(bounds, count)
+            if bounds and bounds[-1] != len(cd):
                 return None
             # The local headers are checked on every open, as without an index: a damaged
             # one makes that entry unreadable (and `verify` name it) either way. ~2 µs each.
@@ -170,19 +193,21 @@ class OpenIndex:
         try:
             key = _key(reader.location, _marker_at(reader._fd, reader.location))
             entries = list(reader.entries.values())
-            records = [entry._cd_record for entry in entries]
+            records = [entry.cd_record for entry in entries]
             bounds = list(accumulate(map(len, records)))
             if (bounds[-1] if bounds else 0) != reader.location.cd_size:
                 return  # entries not read from this directory: nothing to pin them to
-            fixed = [list(column) for column in zip(*map(_ZIP_ENTRY, entries), strict=True)]
-            columns: list[list[Any]] = [
-                [entry.name for entry in entries],
-                [r[_CDH_SIZE : _CDH_SIZE + _NAME_LENGTH.unpack_from(r, 28)[0]] for r in records],
-                *(fixed or [[] for _field in range(len(_ZIP_ENTRY_FIELDS))]),
+            names_b = [
+                r[_CDH_SIZE : _CDH_SIZE + _NAME_LENGTH.unpack_from(r, 28)[0]] for r in records
+            ]
+            columns = [
+                _pack([entry.name for entry in entries], "str"),
+                _pack(names_b, "bytes"),
+                *_pack_rows(list(map(_ZIP_ENTRY, entries)), _ZIP_ENTRY_TYPES),
             ]
             stored = _stored_hash(reader)
             part = None if stored is None else (stored, _manifest_rows(manifest))
-            payload: Any = (key, columns, bounds, part)
+            payload: Any = (key, columns, _pack(bounds, "int"), part)
             body = marshal.dumps(payload)
             path = self._path(key)
             _write(path, _MAGIC + blake3.blake3(body).digest() + body)
@@ -263,10 +288,15 @@ def _prune(folder: Path, keep: str) -> None:
 def _manifest_rows(m: Manifest) -> tuple[Any, ...]:
     return (
         _METADATA(m.metadata),
-        list(m.fileMap),
-        list(map(_FILE_ENTRY, m.fileMap.values())),
+        _pack(list(m.fileMap), "str"),
+        len(m.fileMap),
+        _pack_rows(list(map(_FILE_ENTRY, m.fileMap.values())), _FILE_ENTRY_TYPES),
         [
-            (_VERSION(v), list(v.changes), list(map(_FILE_STATE, v.changes.values())))
+            (
+                _VERSION(v),
+                len(v.changes),
+                _pack_rows(list(map(_FILE_STATE, v.changes.values())), _FILE_STATE_TYPES),
+            )
             for v in m.versions
         ],
         dict(m.tags),
@@ -277,10 +307,16 @@ def _manifest_rows(m: Manifest) -> tuple[Any, ...]:
 
 
 def _manifest_from_rows(rows: tuple[Any, ...]) -> Manifest:
-    metadata, paths, file_rows, versions, tags, renames, config, format_version = rows
+    metadata, paths, count, file_columns, versions, tags, renames, config, format_version = rows
     return Manifest(
         metadata=Metadata(*metadata),
-        fileMap=dict(zip(paths, starmap(FileEntry, file_rows), strict=True)),
+        fileMap=dict(
+            zip(
+                _unpack(paths, count),
+                map(FileEntry, *_unpack_rows(file_columns, count, len(_FILE_ENTRY_TYPES))),
+                strict=True,
+            )
+        ),
         versions=tuple(
             Version(
                 id=head[0],
@@ -289,13 +325,91 @@ def _manifest_from_rows(rows: tuple[Any, ...]) -> Manifest:
                 author=head[3],
                 email=head[4],
                 parentId=head[5],
-                changes=dict(zip(changed, starmap(FileState, states), strict=True)),
+                changes=_changes(n, columns),
                 automatic=head[6],
             )
-            for head, changed, states in versions
+            for head, n, columns in versions
         ),
         tags=tags,
-        renameLog=tuple(starmap(RenameEntry, renames)),
+        renameLog=tuple(RenameEntry(*row) for row in renames),
         config=config,
         formatVersion=format_version,
     )
+
+
+def _changes(count: int, columns: Sequence[Any]) -> dict[str, FileState]:
+    """A version's `changes`, keyed by each state's path (the parser and the checkpoint
+    both key them so)."""
+    states = list(map(FileState, *_unpack_rows(columns, count, len(_FILE_STATE_TYPES))))
+    changes = dict(zip((state.path for state in states), states, strict=True))
+    if len(changes) != count:
+        raise ValueError("two states of one version share a path")
+    return changes
+
+
+# ---------------------------------------------------------------- columns
+
+
+def _pack_rows(rows: list[tuple[Any, ...]], types: Sequence[str]) -> list[tuple[str, Any]]:
+    """`rows` of records, as one packed column per field (declared type in `types`)."""
+    columns = zip(*rows, strict=True) if rows else ((),) * len(types)
+    return [_pack(list(column), kind) for column, kind in zip(columns, types, strict=True)]
+
+
+def _unpack_rows(columns: Sequence[Any], count: int, width: int) -> list[list[Any]]:
+    if len(columns) != width:
+        raise ValueError("wrong number of columns")
+    return [_unpack(column, count) for column in columns]
+
+
+def _pack(column: list[Any], kind: str) -> tuple[str, Any]:
+    """One column as (codec, data): a field typed `str`, `bytes`, `int` or `bool` as one
+    object, anything else (or a value that does not fit: a NUL, a huge int) as the list."""
+    try:
+        if kind == "str" or kind.startswith(("Literal[", "ChangeType")):
+            joined = "\0".join(column)
+            if joined.count("\0") == len(column) - 1:
+                return ("s", joined)
+        elif kind == "bytes":
+            joined_b = b"\0".join(column)
+            if joined_b.count(b"\0") == len(column) - 1:
+                return ("y", joined_b)
+        elif kind == "int":
+            return ("q", array("q", column).tobytes())
+        elif kind == "bool" and all(type(value) is bool for value in column):
+            return ("b", bytes(column))
+        elif kind == "when":
+            return ("w", array("q", chain.from_iterable(column)).tobytes())
+    except (TypeError, OverflowError):
+        pass
+    return ("l", column)
+
+
+def _unpack(column: Any, count: int) -> list[Any]:
+    """The list `_pack` was given; ValueError (or TypeError) if it is not `count` long."""
+    codec, data = column
+    values: list[Any]
+    if codec == "s":
+        values = data.split("\0") if count else []
+    elif codec == "y":
+        values = data.split(b"\0") if count else []
+    elif codec == "q":
+        numbers = array("q")
+        numbers.frombytes(data)
+        values = numbers.tolist()
+    elif codec == "b":
+        values = [value == 1 for value in data]
+    elif codec == "w":
+        numbers = array("q")
+        numbers.frombytes(data)
+        flat = iter(numbers.tolist())
+        values = list(zip(flat, flat, flat, flat, flat, flat, strict=False))  # checked below
+        if len(numbers) != 6 * len(values):
+            raise ValueError("a date and time is not six numbers")
+    elif codec == "l" and type(data) is list:
+        values = data
+    else:
+        raise ValueError(f"unknown column codec {codec!r}")
+    if len(values) != count:
+        raise ValueError("column of the wrong length")
+    return values

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -176,7 +175,7 @@ def prepare_file(root: Path, path: str, keep_text: bool) -> PreparedFile | Chang
         digest=hash_bytes(data),
         is_text=is_text,
         text=text,
-        crc=zlib.crc32(data),
+        crc=deflate.crc32(data),
         method=method,
         payload=payload,
     )

@@ -11,14 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import filelock
 
 from .. import __version__
 from . import diskio
 from .checkpoint import save_checkpoint
-from .compact import CompactPlan, new_container, plan_compaction, write_compacted
-from .diff import FileDiff, Side, compare_sides
 from .errors import (
     CancelledError,
     DamagedContainerError,
@@ -56,8 +55,12 @@ from .restore import (
 )
 from .statcache import CachedFile, StatCache
 from .status import FileScan, Status, compute_status, hash_file
-from .verify import tail_looks_finished
 from .zipcontainer import DEFLATED, ContainerReader, ContainerWriter
+
+if TYPE_CHECKING:
+    # Compacting and comparing are imported when used: a checkpoint needs neither.
+    from .compact import CompactPlan
+    from .diff import FileDiff, Side
 
 __all__ = ["FileInfo", "GcResult", "Project", "RestoreResult", "VersionInfo"]
 
@@ -120,6 +123,8 @@ class Project(History):
             manifest = Manifest.empty(
                 author=author or _default_author(), application=f"Kamaros {__version__}"
             )
+            from .compact import new_container
+
             with new_container(container) as writer:
                 writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=DEFLATED)
         except BaseException:
@@ -198,6 +203,8 @@ class Project(History):
             reader = ContainerReader.open(container, known_entries=index.entries)
         if reader.torn_tail:
             if self.read_only:
+                from .verify import tail_looks_finished
+
                 if tail_looks_finished(container, reader.commit_end):
                     self.notices.append(
                         "the newest save is damaged and cannot be read: showing the checkpoint "
@@ -297,6 +304,8 @@ class Project(History):
         If those bytes end like a finished commit, this is damage rather than a crash:
         they are kept in a side file first, so nothing is thrown away unseen.
         """
+        from .verify import tail_looks_finished
+
         damaged = tail_looks_finished(container, commit_end)
         handle = diskio.open_file(container, "r+b")
         try:
@@ -410,7 +419,7 @@ class Project(History):
     def dead_bytes(self) -> int:
         """Bytes of the container no commit refers to any more (replaced entries, old
         manifests and central directories): what `gc` would give back, roughly."""
-        reader = self.store.reader
+        reader = self.reader
         live = sum(
             e.data_offset - e.header_offset + e.compressed_size for e in reader.entries.values()
         )
@@ -424,7 +433,7 @@ class Project(History):
         if self.manifest.config.get("autoGC", True) is False:
             return
         dead = self.dead_bytes()
-        size = self.store.reader.commit_end
+        size = self.reader.commit_end
         if dead > AUTO_GC_MIN_DEAD_BYTES and dead > size - dead:
             self.gc(progress=None, cancel=None)
             self.notices.append(f"the history file was compacted ({dead:,} unused bytes freed)")
@@ -448,7 +457,7 @@ class Project(History):
         self._commit_manifest(self.manifest.with_changes(tags=tags))
 
     def _commit_manifest(self, manifest: Manifest) -> None:
-        writer = ContainerWriter.append_to(self.store.reader)
+        writer = ContainerWriter.append_to(self.reader)
         try:
             writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=DEFLATED)
             writer.commit()
@@ -617,6 +626,8 @@ class Project(History):
     # ------------------------------------------------------------ comparisons
 
     def _folder_sides(self, reporter: Reporter) -> dict[str, Side]:
+        from .diff import Side
+
         cache = self._cache()
         scan = compute_status(self.root, self.manifest.fileMap, cache, reporter)
         sides: dict[str, Side] = {}
@@ -648,6 +659,8 @@ class Project(History):
         cancel: CancelToken | None = None,
     ) -> list[FileDiff]:
         """Differences from version `old` to version `new`; None means the folder."""
+        from .diff import compare_sides
+
         reporter = Reporter(progress, cancel)
         a = self._folder_sides(reporter) if old is None else self._version_sides(old)
         b = self._folder_sides(reporter) if new is None else self._version_sides(new)
@@ -663,6 +676,8 @@ class Project(History):
         cancel: CancelToken | None = None,
     ) -> GcResult:
         """Drop what no version needs and squeeze out replaced bytes."""
+        from .compact import plan_compaction, write_compacted
+
         plan = plan_compaction(self.store, self.manifest)
         if dry_run:
             return GcResult(plan, plan.size_before, plan.size_after_estimate, dry_run=True)

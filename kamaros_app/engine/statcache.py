@@ -6,8 +6,8 @@ import json
 import os
 import struct
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .hashing import hash_bytes
 
@@ -34,13 +34,16 @@ TIMESTAMP_GRANULARITY_NS = 2_000_000_000
 # unpacked on lookup.
 # Record: size, mtime_ns, ctime_ns, ino, dev, mode, is_text, BLAKE3 digest (32 bytes).
 _RECORD = struct.Struct("<qqqQQI?32s")
+_STAT_PART = struct.Struct("<qqqQQI")  # the record's first fields, in `StatInfo`'s order
 _MTIME_FIELD = struct.Struct("<8xq")
 _PATH_ENCODING = ("utf-8", "surrogatepass")
 
 
-@dataclass(frozen=True, slots=True)
-class StatInfo:
-    """The parts of `os.stat` that change whenever a file's content may have changed."""
+class StatInfo(NamedTuple):
+    """The parts of `os.stat` that change whenever a file's content may have changed.
+
+    A named tuple, not a frozen dataclass: one is built per file of every walk, and that
+    is 0.25 µs instead of 0.7 (a frozen dataclass sets each field through a call)."""
 
     size: int
     mtime_ns: int
@@ -54,9 +57,9 @@ class StatInfo:
         return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, st.st_mode)
 
 
-@dataclass(frozen=True, slots=True)
-class CachedFile:
-    """What reading a file gave, and the stat info it had when it was read."""
+class CachedFile(NamedTuple):
+    """What reading a file gave, and the stat info it had when it was read (one per file
+    of every status: a named tuple, as `StatInfo`)."""
 
     stat: StatInfo
     hash: str
@@ -190,6 +193,24 @@ class StatCache:
         if mtime_ns + TIMESTAMP_GRANULARITY_NS >= self._loaded_reference_ns:
             return None  # racy: may have changed again within the same timestamp tick
         return CachedFile(st, digest.hex(), is_text)
+
+    def vouches_for(self, rel_path: str, st: StatInfo) -> bool:
+        """`lookup(rel_path, st) is not None`, without building the entry: one bytes
+        comparison for a loaded one (the per-file test of "nothing changed")."""
+        if rel_path in self._fresh:
+            return self.lookup(rel_path, st) is not None
+        index = self._loaded.get(rel_path)
+        if index is None:
+            return False
+        try:
+            packed = _STAT_PART.pack(*st)
+        except struct.error:
+            return False  # out of a record's range: such a file was never cached
+        start = index * _RECORD.size
+        return (
+            self._records[start : start + _STAT_PART.size] == packed
+            and st.mtime_ns + TIMESTAMP_GRANULARITY_NS < self._loaded_reference_ns
+        )
 
     def update(self, rel_path: str, entry: CachedFile) -> None:
         """Record what reading `rel_path` gave; `entry.stat` must be from before the read."""

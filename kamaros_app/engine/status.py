@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .fsutil import read_chunks
 from .hashing import ContentHasher
@@ -22,9 +23,9 @@ TEXT_MAX_BYTES = 16 * 1024 * 1024
 """Files larger than this are stored as binary (no text patches, no text diff)."""
 
 
-@dataclass(frozen=True, slots=True)
-class WorkFile:
-    """One file in the folder; `hash` is None when it was not worth reading (a new file)."""
+class WorkFile(NamedTuple):
+    """One file in the folder; `hash` is None when it was not worth reading (a new file).
+    A named tuple for speed, as `StatInfo`."""
 
     path: str
     stat: StatInfo
@@ -97,22 +98,27 @@ def compute_status(
     added: list[str] = []
     modified: list[str] = []
     to_hash: list[str] = []
+    unsettled: list[str] = []  # not vouched for by the cache: classified after hashing
+    lookup = cache.lookup
     for path, st in scan.files.items():
         known = file_map.get(path)
-        cached = cache.lookup(path, st)
+        cached = lookup(path, st)
         if cached is not None:
-            files[path] = WorkFile(path, st, cached.hash, cached.is_text)
+            vouched = files[path] = WorkFile(path, st, cached.hash, cached.is_text)
+            if known is None:
+                added.append(path)
+            elif _differs(vouched, known):
+                modified.append(path)
             continue
         files[path] = WorkFile(path, st, None, None)
+        unsettled.append(path)
         if known is not None and known.size == st.size:
             to_hash.append(path)  # same size: only the bytes can tell (a new size is a change)
     deleted = [p for p in file_map if p not in files]
     deleted_sizes = {file_map[p].size for p in deleted}
     # A new file can only be a rename of a deleted one of the same size: hash only those.
     to_hash.extend(
-        p
-        for p, f in files.items()
-        if f.hash is None and p not in file_map and f.stat.size in deleted_sizes
+        p for p in unsettled if p not in file_map and files[p].stat.size in deleted_sizes
     )
     total = sum(files[p].stat.size for p in to_hash)
     done = 0
@@ -128,15 +134,14 @@ def compute_status(
         cache.update(path, CachedFile(st, digest, is_text))
         done += st.size
         reporter.report("Checking files", done, total, item=path)
-    for path, work in files.items():
+    for path in unsettled:
+        work = files.get(path)
+        if work is None:
+            continue  # vanished while it was hashed
         known = file_map.get(path)
         if known is None:
             added.append(path)
-        elif (
-            work.hash is None
-            or work.hash != known.currentHash
-            or (work.executable != known.executable)
-        ):
+        elif _differs(work, known):
             modified.append(path)
     renamed = _pair_renames(added, deleted, files, file_map)
     paired_from = {a for a, _ in renamed}
@@ -149,6 +154,14 @@ def compute_status(
         skipped=scan.skipped,
     )
     return FileScan(status, files)
+
+
+def _differs(work: WorkFile, known: FileEntry) -> bool:
+    """Whether a file in the folder is a change to its checkpointed entry (an unread file
+    of a new size always is)."""
+    return (
+        work.hash is None or work.hash != known.currentHash or work.executable != known.executable
+    )
 
 
 def _pair_renames(

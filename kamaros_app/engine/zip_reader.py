@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import stat
-import zlib
+import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, BinaryIO, Final, NoReturn
 
 from . import deflate
 from .errors import DamagedContainerError, HostileContainerError
+from .native import native_allowed
 from .zip_commit import CommitLocation, _locate, locate_commit_before
 from .zip_io import _pread
 from .zip_records import (
@@ -43,6 +44,7 @@ __all__ = ["ContainerReader", "Limits"]
 _RAW_READ: Final = 1 << 18  # compressed bytes read per step when inflating
 _HEADER_WINDOW: Final = 1 << 16  # local headers closer than this are read in one call
 _BOMB_MIN_SIZE: Final = 1 << 20
+_LFH_ID: Final = struct.Struct("<I22xHH")  # a local header's signature, name and extra lengths
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,9 @@ class _EntryStream(io.RawIOBase):
         self._raw_left = entry.compressed_size
         self._out_left = entry.uncompressed_size
         self._crc = 0
-        self._inflater = deflate.decompressor() if entry.method == DEFLATED else None
+        native = native_allowed()  # read once per entry: a small file is one chunk
+        self._crc32 = deflate.crc32_function(native)
+        self._inflater = deflate.decompressor(native) if entry.method == DEFLATED else None
         self._pending = b""
         self._done = False
         self._error: DamagedContainerError | None = None
@@ -121,7 +125,7 @@ class _EntryStream(io.RawIOBase):
             return b""
         want = min(size, self._out_left)
         data = self._raw(want) if self._inflater is None else self._inflate(want)
-        self._crc = zlib.crc32(data, self._crc)
+        self._crc = self._crc32(data, self._crc)
         self._out_left -= len(data)
         if self._out_left == 0:
             self._finish()
@@ -483,51 +487,63 @@ def check_local_headers(
     ZIP without a commit marker). In our own container the central directory is vouched for
     by its commit marker, so a bad local header is damage to that one entry: the others
     stay readable, and `verify` names it.
+
+    Every open runs this over every entry (~1 µs each), so the common case, a good
+    header, is kept to one unpack and one comparison; `_local_header_problem` says what is
+    wrong with a bad one.
     """
     count = len(names)
     order = sorted(range(count), key=offsets.__getitem__)
     data_offsets = [0] * count
     damage: dict[int, str] = {}
+    fixed = _LFH.size
+    unpack_id = _LFH_ID.unpack_from
     prev_end = 0
     prev = -1
     i = 0
     while i < count:
-        first = order[i]
-        start = offsets[first]
-        stop = start + _LFH.size + len(names_b[first])
+        start = offsets[order[i]]
+        stop = start + fixed + len(names_b[order[i]])
         j = i + 1
         while j < count:
             k = order[j]
-            k_stop = offsets[k] + _LFH.size + len(names_b[k])
+            k_stop = offsets[k] + fixed + len(names_b[k])
             if k_stop - start > _HEADER_WINDOW:
                 break
             stop = max(stop, k_stop)
             j += 1
         window = _pread(fd, min(stop, cd_offset) - start, start)
-        for idx in range(i, j):
-            k = order[idx]
-            name = names[k]
+        for k in order[i:j]:
             offset = offsets[k]
+            name_b = names_b[k]
             if offset < prev_end:
                 if strict or prev < 0:
                     raise HostileContainerError(
-                        f"overlapping entries: {names[prev]!r} and {name!r}"
+                        f"overlapping entries: {names[prev]!r} and {names[k]!r}"
                     )
                 # The directory is verified, so the previous local header lied about its
                 # length: that entry is damaged, not this one.
                 damage[prev] = "local header is damaged (wrong name or extra length)"
-            problem = _local_header_problem(window, offset - start, offset, names_b[k])
-            data_offset = offset + _LFH.size + len(names_b[k])
-            if problem is None:
-                _sig, *_ignored, nlen, xlen = _LFH.unpack_from(window, offset - start)
-                data_offset = offset + _LFH.size + nlen + xlen
-                if data_offset + csizes[k] > cd_offset:
-                    problem = "entry data runs into the central directory"
-            if problem is not None:
+            rel = offset - start
+            try:
+                sig, nlen, xlen = unpack_id(window, rel)
+            except struct.error:
+                sig = nlen = xlen = -1  # truncated: named below
+            name_at = rel + fixed
+            data_offset = offset + fixed + nlen + xlen
+            if (
+                sig != _LFH_SIG
+                or nlen != len(name_b)
+                or window[name_at : name_at + nlen] != name_b
+                or data_offset + csizes[k] > cd_offset
+            ):
+                problem = _local_header_problem(window, rel, offset, name_b) or (
+                    "entry data runs into the central directory"
+                )
                 if strict:
-                    raise DamagedContainerError(f"{name}: {problem}")
+                    raise DamagedContainerError(f"{names[k]}: {problem}")
                 damage[k] = problem
-                data_offset = offset + _LFH.size + len(names_b[k])  # a lower bound
+                data_offset = offset + fixed + len(name_b)  # a lower bound
             data_offsets[k] = data_offset
             prev_end = min(data_offset + csizes[k], cd_offset)
             prev = k

@@ -7,7 +7,6 @@ import errno
 import os
 import stat
 import struct
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
@@ -336,7 +335,7 @@ class ContainerWriter:
                     continue
                 if name.endswith("/"):
                     raise InvalidArgumentError(f"{name}: a directory entry cannot hold data")
-                crc = zlib.crc32(chunk, crc)
+                crc = deflate.crc32(chunk, crc)
                 usize += size
                 if packer is None:
                     csize += size
@@ -383,7 +382,7 @@ class ContainerWriter:
             name,
             payload,
             method=method,
-            crc=zlib.crc32(data),
+            crc=deflate.crc32(data),
             size=len(data),
             date_time=date_time,
             mode=mode,
@@ -433,8 +432,8 @@ class ContainerWriter:
         name_b, flags = self._prepare(name, entry.method)
         dos = _dos_date_time(entry.date_time)
         csize, usize = entry.compressed_size, entry.uncompressed_size
-        if entry._cd_record:
-            system = entry._cd_record[5]
+        if entry.cd_record:
+            system = entry.cd_record[5]
         else:
             system = _SYSTEM_UNIX if entry.external_attr >> 16 else 0
         header_offset = self._pos
@@ -478,7 +477,7 @@ class ContainerWriter:
         if fsync:
             self._fsync()
         cd_offset = self._pos
-        parts = [entry._cd_record for entry in self._live.values()]
+        parts = [entry.cd_record for entry in self._live.values()]
         count = len(parts)
         cd_size = sum(map(len, parts))
         if count > _U16 or cd_offset > _U32 or cd_size > _U32:

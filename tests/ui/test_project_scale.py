@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,7 +30,7 @@ def make_long_history(folder: Path, count: int) -> None:
     with Project.open(folder) as project:
         manifest = project.manifest
         first = manifest.versions[0]
-        state = replace(first.changes["notes.txt"], changeType="modified")
+        state = first.changes["notes.txt"]._replace(changeType="modified")
         start = datetime.now(UTC) - timedelta(seconds=count)
         versions = [first]
         for i in range(1, count):
