@@ -632,3 +632,34 @@ def test_a_checkpoint_of_modified_files_does_not_load_the_mime_tables(tmp_path: 
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_a_file_that_vanishes_after_it_was_read_leaves_nothing_behind(
+    project: Project,
+) -> None:
+    """Two large files (streamed, not prepared in parallel) are deleted while they are
+    being read: the new one leaves no `content/` entry, the known one is saved as deleted,
+    and the container verifies (CI once found the new one's bytes left in `content/`)."""
+    root = project.root
+    big = 9 << 20  # above prepare.PARALLEL_MAX_BYTES
+    write(root, "known.bin", os.urandom(big))
+    write(root, "kept.txt", "kept\n")
+    first = project.checkpoint("one")
+    write(root, "known.bin", os.urandom(big))
+    write(root, "fresh.bin", os.urandom(big))
+    write(root, "kept.txt", "kept, edited\n")
+
+    def delete_while_read(progress) -> None:
+        if progress.item in ("known.bin", "fresh.bin"):
+            (root / progress.item).unlink(missing_ok=True)
+
+    info = project.checkpoint("two", progress=delete_while_read)
+    changes = project.version_changes(info.id)
+    assert changes["known.bin"].changeType == "deleted"
+    assert "fresh.bin" not in changes and changes["kept.txt"].changeType == "modified"
+    assert [f.path for f in project.files("HEAD")] == ["kept.txt"]
+    with zipfile.ZipFile(root / CONTAINER_FILE) as archive:
+        content = sorted(n for n in archive.namelist() if n.startswith("content/"))
+    assert content == ["content/kept.txt"]
+    assert project.verify().ok
+    assert len(project.read_file(first.id, "known.bin")) == big  # the first save is kept

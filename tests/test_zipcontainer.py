@@ -301,6 +301,36 @@ def test_writer_keeps_working_after_commit(tmp_path: Path) -> None:
         assert reader.commit_end == path.stat().st_size > first_end
 
 
+def test_withdraw_puts_back_what_the_last_commit_listed(tmp_path: Path) -> None:
+    """withdraw(name) undoes an added, replaced or removed entry: the last commit's entry
+    (or none) is what the next commit lists; a withdrawn last entry's bytes are given back."""
+    path = tmp_path / "w.jcf"
+    commit_entries(path, {"kept": b"old kept", "gone": b"old gone"}).close()
+    committed_size = path.stat().st_size
+    with ContainerReader.open(path) as reader, ContainerWriter.append_to(reader) as writer:
+        writer.add_bytes("new", payload("new", 5000), method=STORED)
+        writer.withdraw("new")  # the last thing written: its bytes are given back
+        assert "new" not in writer
+        writer.add_bytes("kept", b"replaced", method=STORED)
+        writer.remove("gone")
+        writer.add_bytes("extra", b"stays", method=STORED)
+        writer.withdraw("kept")  # bytes followed by "extra": left unlisted
+        writer.withdraw("gone")
+        writer.withdraw("never there")
+        writer.commit()
+    assert zipfile_contents(path) == {
+        "mimetype": b"application/x-jcf",
+        "kept": b"old kept",
+        "gone": b"old gone",
+        "extra": b"stays",
+    }
+    assert our_contents(path, untrusted=True)["kept"] == b"old kept"
+    unzip_test(path)
+    assert path.stat().st_size - committed_size < 5000  # "new" (stored) was given back
+    assert payload("new", 5000)[:64] not in path.read_bytes()
+    assert b"replaced" in path.read_bytes()  # unlisted, until a compaction
+
+
 @pytest.mark.parametrize("count", [3, 70_000])  # 70,000 entries need the zip64 end records
 def test_committed_reader_equals_a_fresh_open(tmp_path: Path, count: int) -> None:
     """The reader a writer hands over after its commit sees what opening the file sees."""

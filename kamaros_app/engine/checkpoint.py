@@ -385,16 +385,25 @@ def _write_file(
             mode=0o755 if before.mode & 0o100 else 0o644,
             size_hint=before.size,
         )
-        after = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
-        stable = after == before and zip_entry.uncompressed_size == before.size
-        if stable and is_racy(after, started):  # a change may hide in the same time step
-            stable = _hash_again(full) == tee.hasher.hexdigest()
-            stable = stable and StatInfo.from_stat(os.stat(full, follow_symlinks=False)) == after
+        try:
+            after = StatInfo.from_stat(os.stat(full, follow_symlinks=False))
+            stable = after == before and zip_entry.uncompressed_size == before.size
+            if stable and is_racy(after, started):  # a change may hide in the same time step
+                stable = _hash_again(full) == tee.hasher.hexdigest()
+                stable = (
+                    stable and StatInfo.from_stat(os.stat(full, follow_symlinks=False)) == after
+                )
+        except BaseException:
+            # Vanished (or became unreadable) after it was read: what was read must not stay
+            # in `content/`, where it would be a file of no checkpoint.
+            writer.withdraw(content_name(path))
+            raise
         if stable:
             is_text = tee.is_text
             entry = _file_entry(path, before, tee.hasher.hexdigest(), is_text, previous, stamp)
             text = b"".join(tee.kept).decode("utf-8") if is_text and keep else None
             return _Written(entry, before, text)
+        writer.withdraw(content_name(path))  # the next attempt may find the file gone
         progress.advance(-zip_entry.uncompressed_size, path)
     raise FileChangedError(f"{path} kept changing while it was being saved; try again")
 

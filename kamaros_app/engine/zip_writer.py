@@ -92,7 +92,7 @@ class ContainerWriter:
         self._committed = False
         self._closed = False
         self._last_commit: CommitLocation | None = None
-        self._committed_live: dict[str, ZipEntry] = {}
+        self._committed_live = dict(live)  # as of the last commit (or the start)
 
     @classmethod
     def create(
@@ -463,6 +463,22 @@ class ContainerWriter:
             del self._live[name]
         except KeyError:
             raise KeyError(f"no live entry named {name!r}") from None
+
+    def withdraw(self, name: str) -> None:
+        """Undo every change to `name` since the last commit: the entry the last commit
+        listed under it, if any, is live again. The bytes of a withdrawn new entry are
+        given back when nothing was written after them, else they stay as unlisted space."""
+        self._check_open()
+        added = self._live.pop(name, None)
+        if (
+            added is not None
+            and added.header_offset >= self._base
+            and added.data_offset + added.compressed_size == self._pos
+        ):
+            self._rollback(added.header_offset)
+        before = self._committed_live.get(name)
+        if before is not None:
+            self._live[name] = before
 
     # ---- committing
 
