@@ -24,7 +24,7 @@ from .fresh_inodes import spread_new_folders
 from .micro import event_loop, memory_scaling, text_edits
 from .report import corpus_rows, evaluate_targets, render, write_results
 from .runner import run_corpus
-from .source import precompile, use_revision
+from .source import precompile, precompile_dependencies, use_revision
 from .tools import TOOLS, env_summary
 
 REPO = Path(__file__).resolve().parent.parent
@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     spread_failed = spread_new_folders(runs)
     started = time.time()
     kamaros_source = "working tree"
+    precompile_dependencies()
     if args.kamaros_rev:
         kamaros_source = use_revision(REPO, args.kamaros_rev, out)
     else:

@@ -13,10 +13,11 @@ import io
 import os
 import subprocess
 import sys
+import sysconfig
 import tarfile
 from pathlib import Path
 
-__all__ = ["precompile", "use_revision"]
+__all__ = ["precompile", "precompile_dependencies", "use_revision"]
 
 
 def precompile(package: Path) -> None:
@@ -24,6 +25,15 @@ def precompile(package: Path) -> None:
     measured process would compile the modules it imports, ~100 ms for the engine, and more
     so where PYTHONDONTWRITEBYTECODE keeps Python from caching them."""
     compileall.compile_dir(package, quiet=1)
+
+
+def precompile_dependencies() -> None:
+    """Write the bytecode of the installed libraries too. `pip install` does; `uv sync` does
+    only with --compile-bytecode (scripts/lib.sh passes it). Without it, under
+    PYTHONDONTWRITEBYTECODE, every measured command compiled filelock, platformdirs and
+    the rest again: ~0.1 s per command, found when a fresh checkout measured 0.18 s for
+    "nothing changed" where the same code had measured 0.11 s."""
+    compileall.compile_dir(sysconfig.get_path("purelib"), quiet=2, workers=0)
 
 
 def use_revision(repo: Path, rev: str, out: Path) -> str:

@@ -85,6 +85,8 @@ export UV_SYSTEM_CERTS="${UV_SYSTEM_CERTS:-1}"
 
 # Creates or updates .venv/ exactly as uv.lock says (all extras, dev group included).
 kamaros_sync() {
-    kamaros_say "Syncing the Python environment (uv sync --all-extras --locked)"
-    "$UV" sync --all-extras --locked --quiet
+    # --compile-bytecode: as pip does, so no command compiles its libraries at every start
+    # (where PYTHONDONTWRITEBYTECODE is set, Python never caches them itself).
+    kamaros_say "Syncing the Python environment (uv sync --all-extras --locked --compile-bytecode)"
+    "$UV" sync --all-extras --locked --quiet --compile-bytecode
 }
