@@ -153,13 +153,13 @@ def test_added_image_shows_only_the_new_one(widget: DiffWidget) -> None:
     view = show_images(widget, None, solid(120, 80, "#00ff00"))
     assert view.canvas.single() is not None
     assert not any(button.isEnabled() for button in view.mode_buttons.values())
-    assert "New image" in view.note_label.text()
+    assert view.note_label.text() == "New image. Checkpoint 1: it did not exist yet."
     assert not view.old_caption.isVisible() and view.new_caption.isVisible()
     old_rect, new_rect = view.canvas.image_rects()
     assert old_rect is None
     assert near(pixel(view.canvas, new_rect, 60, 40), "#00ff00")
     view = show_images(widget, solid(120, 80, "#0000ff"), None)
-    assert "Deleted image" in view.note_label.text()
+    assert view.note_label.text() == "Deleted image. Now: it no longer exists."
     assert near(pixel(view.canvas, view.canvas.image_rects()[0], 60, 40), "#0000ff")
 
 

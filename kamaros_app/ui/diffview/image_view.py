@@ -211,9 +211,9 @@ def _image(side: ImageSide | None) -> QImage | None:
 
 def _single_note(prepared: PreparedDiff) -> str:
     if prepared.old_size is None:
-        return f"New image: it did not exist in {prepared.old_label}."
+        return f"New image. {prepared.old_label}: it did not exist yet."
     if prepared.new_size is None:
-        return f"Deleted image: it does not exist in {prepared.new_label}."
+        return f"Deleted image. {prepared.new_label}: it no longer exists."
     broken = prepared.old_image if _image(prepared.old_image) is None else prepared.new_image
     which = "old" if broken is prepared.old_image else "new"
     reason = broken.error if broken is not None else ""
