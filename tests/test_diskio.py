@@ -5,6 +5,9 @@ from __future__ import annotations
 import ast
 import errno
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -325,3 +328,37 @@ def test_start_writeback_on_a_bad_descriptor_is_ignored(tmp_path: Path) -> None:
     fd = os.open(tmp_path / "f", os.O_WRONLY | os.O_CREAT)
     os.close(fd)
     diskio.start_writeback(fd, 0, 100)  # EBADF from the hint: not an error of the export
+    diskio.start_writeback(fd, 0, 100, keep_cached=True)  # sync_file_range's EBADF too
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sync_file_range is Linux's")
+def test_the_keep_cached_hint_is_sync_file_range_on_linux(tmp_path: Path) -> None:
+    """The container's hint (`keep_cached`) must leave its pages cached, as the next
+    command reads its headers: sync_file_range writes them without dropping them."""
+    assert diskio._load_sync_file_range() is not None
+    path = tmp_path / "f.bin"
+    size = 1 << 20
+    fd = diskio.open_fd(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        diskio.write_all(fd, b"x" * size)
+        os.fsync(fd)  # clean pages: the plain hint would drop them
+        diskio.start_writeback(fd, 0, size, keep_cached=True)
+        assert _cached_bytes(path) == size
+        diskio.start_writeback(fd, 0, size)  # the export's hint, for contrast
+        assert _cached_bytes(path) == 0
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"x" * size
+
+
+def _cached_bytes(path: Path) -> int:
+    """How much of `path` is in the page cache (util-linux `fincore`)."""
+    if shutil.which("fincore") is None:
+        pytest.skip("util-linux fincore is not installed")
+    out = subprocess.run(
+        ["fincore", "--bytes", "--noheadings", "--output", "RES", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return int(out.strip())

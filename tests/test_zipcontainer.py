@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from kamaros_app.engine import diskio
 from kamaros_app.engine import zipcontainer as zc
+from kamaros_app.engine.diskio import FaultInjector
 from kamaros_app.engine.errors import (
     DamagedContainerError,
     DiskFullError,
@@ -329,6 +331,41 @@ def test_withdraw_puts_back_what_the_last_commit_listed(tmp_path: Path) -> None:
     assert path.stat().st_size - committed_size < 5000  # "new" (stored) was given back
     assert payload("new", 5000)[:64] not in path.read_bytes()
     assert b"replaced" in path.read_bytes()  # unlisted, until a compaction
+
+
+def test_a_large_commit_is_handed_to_the_disk_while_it_is_written(tmp_path: Path) -> None:
+    """Every further 8 MiB written get a write-back hint, before the commit's fsync, so a
+    first checkpoint of hundreds of MB does not wait for all of them at the end; a small
+    commit gets none. The hints change nothing in the file."""
+    path = tmp_path / "h.jcf"
+    big = payload("big", 20 << 20)
+    with ContainerWriter.create(path) as writer:
+        with diskio.inject(FaultInjector()) as counting:
+            writer.add_bytes("small", b"small" * 1000, method=DEFLATED)
+            writer.commit()
+            assert isinstance(counting, FaultInjector)
+            assert [op for op in counting.ops if op.kind == "writeback"] == []
+            del counting.ops[:]
+            writer.add_bytes("a", payload("a", 3 << 20), method=STORED)  # buffered
+            writer.add_chunks(
+                "big", (big[i : i + (1 << 20)] for i in range(0, 20 << 20, 1 << 20)), method=STORED
+            )
+            writer.withdraw("big")  # given back: the next hints start where it began
+            writer.add_chunks("big", [big], method=STORED)
+            writer.commit()
+        kinds = [op.kind for op in counting.ops]
+        hints = [op.size for op in counting.ops if op.kind == "writeback"]
+    # 8 MiB, 8 MiB (7 MiB of "big" left unhinted), then from where "big" began again: the
+    # rewritten 20 MiB were written as one piece.
+    assert len(hints) == 3 and 8 << 20 <= hints[0] < 9 << 20 and hints[1] == 8 << 20
+    assert 20 << 20 < hints[2] < 21 << 20
+    assert kinds.index("fsync") > max(i for i, kind in enumerate(kinds) if kind == "writeback")
+    assert our_contents(path, untrusted=True) == {
+        "mimetype": b"application/x-jcf",
+        "small": b"small" * 1000,
+        "a": payload("a", 3 << 20),
+        "big": big,
+    }
 
 
 @pytest.mark.parametrize("count", [3, 70_000])  # 70,000 entries need the zip64 end records

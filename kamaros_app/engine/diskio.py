@@ -336,7 +336,7 @@ def fsync_dir(path: StrPath) -> None:
 _FADVISE: Final = getattr(os, "posix_fadvise", None)
 
 
-def start_writeback(fd: int, offset: int, length: int) -> None:
+def start_writeback(fd: int, offset: int, length: int, *, keep_cached: bool = False) -> None:
     """Hint: start writing bytes `offset` to `offset + length` of `fd` to the disk now,
     without waiting for them.
 
@@ -348,14 +348,42 @@ def start_writeback(fd: int, offset: int, length: int) -> None:
     drops clean ones from the cache), a no-op where that does not exist, and its errors are
     ignored, since a real write-back failure is reported by the later sync. An injected
     error is ignored the same way; an injected crash or torn operation is a crash before it.
+
+    With `keep_cached` the pages stay in the cache, for a file that is read again soon (the
+    container): Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)`, as borg does for its
+    segments; elsewhere nothing.
     """
     try:
         if _hook is not None:
             _check("writeback", fd, length)
-        if _FADVISE is not None:
+        if keep_cached:
+            sync_range = _load_sync_file_range()
+            if sync_range is not None:
+                sync_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
+        elif _FADVISE is not None:
             _FADVISE(fd, offset, length, os.POSIX_FADV_DONTNEED)
     except OSError:
         return
+
+
+_SYNC_FILE_RANGE_WRITE: Final = 2
+
+
+@functools.cache
+def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    """libc's sync_file_range (not in `os`), looked up on first use like `_load_syncfs`."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        function = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    typed: Callable[[int, int, int, int], int] = function
+    return typed
 
 
 @_may_fill_the_disk
