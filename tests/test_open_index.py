@@ -255,6 +255,39 @@ def test_a_real_manifest_packs_every_typed_column(tmp_path: Path) -> None:
         rows = open_index._manifest_rows(manifest)
     file_codecs = [codec for codec, _data in rows[3]]
     assert file_codecs == ["s", "s", "s", "q", "s", "s", "b", "s", "q"]
-    _head, _count, state_columns = rows[4][-1]
+    _head, _count, state_columns, _json = rows[4][-1]
     assert [codec for codec, _data in state_columns] == ["s", "s", "s", "q", "s", "s", "b", "l"]
     assert open_index._manifest_from_rows(marshal.loads(marshal.dumps(rows))) == manifest
+
+
+def test_versions_from_the_index_write_the_manifest_a_parse_would(tmp_path: Path) -> None:
+    """The index also keeps each version's JSON (`Version.encoded`), so the next
+    checkpoint does not encode the old versions again: what it writes must be exactly what
+    the parsed manifest writes, and a tag added since must appear in it."""
+    container = _project(tmp_path / "p")
+    reader, manifest, _index = _indexed(container)
+    parsed_reader, parsed = _parsed(container)
+    with reader, parsed_reader:
+        assert manifest is not None
+        assert all({"json", "rows"} <= set(v.encoded) for v in manifest.versions)
+        assert not any(v.encoded for v in parsed.versions)
+        assert manifest.to_json_bytes() == parsed.to_json_bytes()
+        raw = reader.read_entry(MANIFEST_ENTRY, 1 << 30)
+        assert manifest.to_json_bytes() == raw  # and what the checkpoint wrote
+        first = manifest.versions[0]
+        tagged = manifest.with_changes(tags={**manifest.tags, "new": first.id})
+        assert tagged.versions[0] is first  # same object, so the cached JSON is offered
+        assert tagged.to_json_bytes() == parsed.with_changes(tags=tagged.tags).to_json_bytes()
+        assert Manifest.from_json_bytes(tagged.to_json_bytes()).tags["new"] == first.id
+
+
+def test_a_version_row_with_a_malformed_json_part_is_rebuilt(tmp_path: Path) -> None:
+    container = _project(tmp_path / "p", files=5, checkpoints=2)
+    reader, manifest = _parsed(container)
+    with reader:
+        rows = open_index._manifest_rows(manifest)
+        versions = [(*row[:3], ("not a list", 42)) for row in rows[4]]
+        back = open_index._manifest_from_rows((*rows[:4], versions, *rows[5:]))
+    assert back == manifest
+    assert all("json" not in v.encoded for v in back.versions)
+    assert back.to_json_bytes() == manifest.to_json_bytes()

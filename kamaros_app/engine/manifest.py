@@ -463,6 +463,18 @@ class Version:
     parentId: str | None
     changes: Mapping[str, FileState]
     automatic: bool = False
+    encoded: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Encodings of this immutable version, kept for the next write of the manifest
+    (`json_bytes`) and of the open index: the first version of a 10,000-file project lists
+    every file, ~10 ms to encode each time. Not part of the version's value."""
+
+    def json_bytes(self, tags: list[str]) -> bytes:
+        """`to_json(tags)` as compact JSON, encoded once per tag list."""
+        cached = self.encoded.get("json")
+        if cached is None or cached[0] != tags:
+            cached = self.encoded["json"] = (tags, _dumps(self.to_json(tags)))
+        data: bytes = cached[1]
+        return data
 
     def to_json(self, tags: list[str]) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -596,18 +608,24 @@ class Manifest:
         refs: dict[str, str] = {"head": self.head or ""}
         refs.update(sorted(self.tags.items()))
         files = self.fileMap
-        data = {
+        head = {
             "formatVersion": self.formatVersion,
             "hashAlgorithm": HASH_ALGORITHM,
             "metadata": self.metadata.to_json(),
             # Sorting the keys, not the (key, entry) pairs: tuple comparison is ~4x slower.
             "fileMap": {p: files[p].to_json() for p in sorted(files)},
-            "versionHistory": [v.to_json(tag_lists.get(v.id, [])) for v in self.versions],
+        }
+        tail = {
             "refs": refs,
             "renameLog": [r.to_json() for r in self.renameLog],
             "config": dict(self.config),
         }
-        return _dumps(data)
+        # The same bytes as one dump of the whole object with "versionHistory" between
+        # the two halves, but each version's JSON is made once (`Version.json_bytes`).
+        history = b",".join(v.json_bytes(tag_lists.get(v.id, [])) for v in self.versions)
+        return b"".join(
+            (_dumps(head)[:-1], b',"versionHistory":[', history, b"],", _dumps(tail)[1:])
+        )
 
     @classmethod
     def from_json_bytes(cls, raw: bytes) -> Manifest:

@@ -464,7 +464,7 @@ class Project(History):
         except BaseException:
             writer.abort()
             raise
-        self._load()
+        self._load(written=manifest)  # not read back: the versions keep their encodings
 
     # ------------------------------------------------------------ restore
 
