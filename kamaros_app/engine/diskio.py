@@ -38,7 +38,7 @@ import threading
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final, Literal, ParamSpec, TypeVar
+from typing import Any, BinaryIO, Final, Literal, ParamSpec, TypeVar
 
 from .errors import DiskFullError
 
@@ -371,15 +371,12 @@ _SYNC_FILE_RANGE_WRITE: Final = 2
 
 @functools.cache
 def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
-    """libc's sync_file_range (not in `os`), looked up on first use like `_load_syncfs`."""
-    if not sys.platform.startswith("linux"):
+    """libc's sync_file_range (not in `os`), with its 64-bit offsets declared."""
+    function = _libc_function("sync_file_range")
+    if function is None:
         return None
     import ctypes
 
-    try:
-        function = ctypes.CDLL(None, use_errno=True).sync_file_range
-    except (OSError, AttributeError):
-        return None
     function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
     function.restype = ctypes.c_int
     typed: Callable[[int, int, int, int], int] = function
@@ -412,16 +409,20 @@ def sync_filesystem(path: StrPath) -> None:
 @functools.cache
 def _load_syncfs() -> Callable[[int], int] | None:
     """libc's syncfs, looked up on first use (ctypes costs start-up time otherwise)."""
+    function: Callable[[int], int] | None = _libc_function("syncfs")
+    return function
+
+
+def _libc_function(name: str) -> Any:
+    """The C library's function `name` on Linux, else None; ctypes is imported only here."""
     if not sys.platform.startswith("linux"):
         return None
     import ctypes
 
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        function: Callable[[int], int] = libc.syncfs
+        return getattr(ctypes.CDLL(None, use_errno=True), name)
     except (OSError, AttributeError):
         return None
-    return function
 
 
 # ---------------------------------------------------------------- names and metadata
