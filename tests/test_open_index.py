@@ -55,17 +55,26 @@ def _same_entries(a: ContainerReader, b: ContainerReader) -> None:
     assert a.location == b.location
 
 
+def _answers_as_a_parse(container: Path) -> tuple[ContainerReader, ContainerReader, Manifest]:
+    """Open `container` through the index and by a full parse; both must agree on every
+    entry and on the manifest, down to the bytes it writes. Returns both readers (open)."""
+    reader, manifest, index = _indexed(container)
+    parsed_reader, parsed = _parsed(container)
+    assert index.hits == 2
+    _same_entries(reader, parsed_reader)
+    assert manifest == parsed
+    assert manifest is not None
+    assert manifest.to_json_bytes() == reader.read_entry(MANIFEST_ENTRY, 1 << 30)
+    return reader, parsed_reader, manifest
+
+
 def test_second_open_answers_from_the_index_with_what_a_parse_gives(tmp_path: Path) -> None:
     container = _project(tmp_path / "p")
     # The checkpoint saved an index of its commit (from the writer's own entries).
     assert len(list(index_folder().glob("*.idx"))) >= 1
-    reader, manifest, index = _indexed(container)
-    parsed_reader, parsed = _parsed(container)
+    reader, parsed_reader, manifest = _answers_as_a_parse(container)
     with reader, parsed_reader:
-        assert index.hits == 2
-        _same_entries(reader, parsed_reader)
-        assert manifest == parsed
-        assert manifest is not None and set(manifest.tags) == {"tag-0", "tag-1", "tag-2"}
+        assert set(manifest.tags) == {"tag-0", "tag-1", "tag-2"}
         # Reading through the indexed entries gives the same bytes.
         for name in reader.entries:
             assert reader.read_entry(name, 1 << 30) == parsed_reader.read_entry(name, 1 << 30)
@@ -77,9 +86,9 @@ from pathlib import Path
 from kamaros_app.engine import Project, open_index
 hits = []
 save = open_index.OpenIndex.save
-def counting_save(self, reader, manifest):
+def counting_save(self, reader, manifest, parent=None):
     hits.append(self.hits)
-    save(self, reader, manifest)
+    save(self, reader, manifest, parent)
 open_index.OpenIndex.save = counting_save
 with Project.open(Path(sys.argv[1]), read_only=True) as project:
     data = project.read_file(project.manifest.versions[0].id, "d0/f0.txt")
@@ -183,7 +192,7 @@ def test_old_index_files_are_pruned(tmp_path: Path) -> None:
         for n in range(25):
             (root / "f.txt").write_text(f"{n}\n")
             project.checkpoint(f"n{n}")
-    assert len(list(index_folder().glob("*.idx"))) <= 8
+    assert len(list(index_folder().glob("*.idx"))) <= open_index._KEEP
     reader, _manifest, index = _indexed(container)
     with reader:
         assert index.hits == 2  # the newest commit's index is kept
@@ -245,6 +254,18 @@ def test_columns_pack_to_one_object_and_back_exactly(
         open_index._unpack(packed, len(column) + 1)
 
 
+def _whole_tables(manifest: Manifest) -> tuple[object, ...]:
+    """A manifest's index part (stored hash left out) with every table whole."""
+    return (None, *open_index._manifest_tables(manifest, None))
+
+
+def _unpacked(part: tuple[object, ...]) -> tuple[object, ...]:
+    part = marshal.loads(marshal.dumps(part))
+    files = open_index._unpack_table(part[2], None)
+    versions = open_index._unpack_table(part[3], None)[0]
+    return (part[0], part[1], files, versions, *part[4:])
+
+
 def test_a_real_manifest_packs_every_typed_column(tmp_path: Path) -> None:
     """Each typed field of the file records becomes one object (only `fromPath`, which
     may be None, stays a list): a field whose declared type stops being recognised would
@@ -252,12 +273,12 @@ def test_a_real_manifest_packs_every_typed_column(tmp_path: Path) -> None:
     container = _project(tmp_path / "p", files=5, checkpoints=2)
     reader, manifest = _parsed(container)
     with reader:
-        rows = open_index._manifest_rows(manifest)
-    file_codecs = [codec for codec, _data in rows[3]]
-    assert file_codecs == ["s", "s", "s", "q", "s", "s", "b", "s", "q"]
-    _head, _count, state_columns, _json = rows[4][-1]
+        part = _whole_tables(manifest)
+    file_codecs = [codec for codec, _data in part[2][2]]
+    assert file_codecs == ["s", "s", "s", "s", "q", "s", "s", "b", "s", "q"]  # path first
+    _head, _count, state_columns, _json = _unpacked(part)[3][-1]
     assert [codec for codec, _data in state_columns] == ["s", "s", "s", "q", "s", "s", "b", "l"]
-    assert open_index._manifest_from_rows(marshal.loads(marshal.dumps(rows))) == manifest
+    assert open_index._manifest_from_tables(_unpacked(part)) == manifest
 
 
 def test_versions_from_the_index_write_the_manifest_a_parse_would(tmp_path: Path) -> None:
@@ -285,9 +306,116 @@ def test_a_version_row_with_a_malformed_json_part_is_rebuilt(tmp_path: Path) -> 
     container = _project(tmp_path / "p", files=5, checkpoints=2)
     reader, manifest = _parsed(container)
     with reader:
-        rows = open_index._manifest_rows(manifest)
-        versions = [(*row[:3], ("not a list", 42)) for row in rows[4]]
-        back = open_index._manifest_from_rows((*rows[:4], versions, *rows[5:]))
+        part = _unpacked(_whole_tables(manifest))
+        versions = [(*row[:3], ("not a list", 42)) for row in part[3]]
+        back = open_index._manifest_from_tables((*part[:3], versions, *part[4:]))
     assert back == manifest
     assert all("json" not in v.encoded for v in back.versions)
     assert back.to_json_bytes() == manifest.to_json_bytes()
+
+
+def _newest_index() -> tuple[Path, tuple[object, ...]]:
+    path = max(index_folder().glob("*.idx"), key=lambda p: p.stat().st_mtime_ns)
+    payload = open_index._read(path)
+    assert payload is not None
+    return path, payload
+
+
+def _depth(path: Path) -> int:
+    depth = 0
+    payload = open_index._read(path)
+    while payload is not None and payload[1] is not None:
+        depth += 1
+        payload = open_index._read(path.parent / str(payload[1]))
+    assert payload is not None, "a delta whose parent is gone"
+    return depth
+
+
+def test_a_checkpoint_writes_its_index_as_a_delta_that_reads_as_a_parse(tmp_path: Path) -> None:
+    """After a checkpoint, the new commit's index only holds what changed since the
+    commit before (runs over that index plus the new rows), for at most _MAX_DEPTH
+    commits in a row; every one of them must answer exactly what a full parse gives."""
+    root = tmp_path / "p"
+    container = _project(root, files=200, checkpoints=1)
+    _path, payload = _newest_index()
+    assert payload[1] is None  # a project's first index stands alone
+    whole_size = _path.stat().st_size
+    depths = []
+    with Project.open(root) as project:
+        for n in range(open_index._MAX_DEPTH + 3):
+            (root / "d1" / "f1.txt").write_text(f"edit {n}\n")  # modified
+            (root / f"new{n}.txt").write_text("added\n")  # added
+            if n == 2:
+                (root / "d2" / "f2.txt").unlink()  # deleted
+                (root / "d3" / "f3.txt").rename(root / "d3" / "moved.txt")  # renamed
+            project.checkpoint(f"edit {n}")
+            path, payload = _newest_index()
+            depths.append(_depth(path))
+            if payload[1] is not None:
+                assert path.stat().st_size < whole_size / 4
+            reader, parsed_reader, _manifest = _answers_as_a_parse(container)
+            reader.close()
+            parsed_reader.close()
+    # Deltas build on deltas up to the limit, then a whole index starts a new chain.
+    assert depths[: open_index._MAX_DEPTH] == list(range(1, open_index._MAX_DEPTH + 1))
+    assert depths[open_index._MAX_DEPTH :] == [0, 1, 2]
+
+
+def test_a_delta_whose_parent_is_gone_costs_a_parse_not_a_wrong_answer(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    container = _project(root, files=50, checkpoints=1)
+    with Project.open(root) as project:
+        (root / "d0" / "f0.txt").write_text("changed\n")
+        project.checkpoint("edit")
+    path, payload = _newest_index()
+    assert payload[1] is not None
+    (path.parent / str(payload[1])).unlink()
+    reader, manifest, index = _indexed(container)
+    with reader:
+        assert index.hits == 0 and manifest is None  # parsed as if there were no index
+    # The next open of this commit writes a whole index again.
+    with Project.open(root, read_only=True) as project:
+        assert project.manifest == _parsed(container)[1]
+    reader, manifest, index = _indexed(container)
+    with reader:
+        assert index.hits == 2
+
+
+@pytest.mark.parametrize(
+    "spans",
+    [
+        [0, 0, 3, 9, 0, 1],  # a source that is neither the parent nor the new rows
+        [0, 0, 4],  # past the end of the parent
+        [0, 2, 1, 1, 0, 1],  # a run that ends before it starts
+        [0, 0, 2],  # too few rows
+        [0, 0, 3, 1, 0],  # not whole triples
+    ],
+)
+def test_malformed_delta_runs_are_refused(spans: list[int]) -> None:
+    from array import array
+
+    parent = [["a", "b", "c"]]
+    table = ("d", array("q", spans).tobytes(), 1, [open_index._pack(["n"], "str")], 4)
+    with pytest.raises(ValueError):
+        open_index._unpack_table(table, parent)
+    good = ("d", array("q", [0, 0, 3, 1, 0, 1]).tobytes(), 1, table[3], 4)
+    assert open_index._unpack_table(good, parent) == [["a", "b", "c", "n"]]
+    with pytest.raises(ValueError):
+        open_index._unpack_table(good, None)  # a delta without its parent
+
+
+def test_old_versions_file_states_are_built_only_when_read(tmp_path: Path) -> None:
+    """Opening from the index leaves each version's states as columns until something
+    reads them (a checkpoint never does); once read they equal the parse."""
+    container = _project(tmp_path / "p", files=20, checkpoints=2)
+    reader, manifest, _index = _indexed(container)
+    parsed_reader, parsed = _parsed(container)
+    with reader, parsed_reader:
+        assert manifest is not None
+        first = manifest.versions[0].changes
+        assert isinstance(first, open_index._LazyStates) and first._states is None
+        assert len(first) == len(parsed.versions[0].changes)
+        assert list(first) == list(parsed.versions[0].changes)  # still not built
+        assert first._states is None
+        assert dict(first.items()) == dict(parsed.versions[0].changes)
+        assert first == parsed.versions[0].changes and first._states is not None

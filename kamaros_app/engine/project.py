@@ -94,6 +94,7 @@ class Project(History):
         self.read_only = read_only
         self._lock = lock
         self._head_fingerprint: str | None = None
+        self._open_index: OpenIndex | None = None
         """The container as `_load` found it, taken *before* reading it (see quickstatus)."""
 
     # ------------------------------------------------------------ opening and closing
@@ -196,7 +197,10 @@ class Project(History):
         if not self.read_only:
             self._clean_leftovers()
         self._head_fingerprint = container_fingerprint(container)
-        index = OpenIndex()
+        # The index of the commit this one was appended to: the new one is written as a
+        # delta against it (open_index.py).
+        parent = self._open_index if committed is not None else None
+        index = self._open_index = OpenIndex()
         if committed is not None:
             reader = committed
         else:
@@ -228,7 +232,7 @@ class Project(History):
             reader, manifest = self._last_readable_manifest(container, reader)
             self._reader = reader
         else:
-            index.save(reader, manifest)
+            index.save(reader, manifest, parent)
         if manifest.is_newer_format and not self.read_only:
             self.notices.append(
                 f"this history was written by a newer Kamaros (format {manifest.formatVersion}); "

@@ -106,7 +106,10 @@ class ContentStore:
     def __init__(self, reader: ContainerReader, manifest: Manifest) -> None:
         self.reader = reader
         self.manifest = manifest
-        self.sizes = content_sizes(manifest)
+        # The newest files' sizes now; every version's only if an older content is read
+        # (walking the versions' states would build the first version's, see open_index).
+        self._current_sizes = {e.currentHash: e.size for e in manifest.fileMap.values()}
+        self._all_sizes: dict[str, int] | None = None
         self.index = ObjectIndex.build(reader.entries)
         for path, entry in manifest.fileMap.items():
             if content_name(path) in reader.entries:
@@ -115,10 +118,14 @@ class ContentStore:
         self._text_bytes = 0
 
     def size_of(self, content_hash: str) -> int:
-        try:
-            return self.sizes[content_hash]
-        except KeyError:
-            raise DamagedContainerError(f"no version refers to content {content_hash}") from None
+        size = self._current_sizes.get(content_hash)
+        if size is None:
+            if self._all_sizes is None:
+                self._all_sizes = content_sizes(self.manifest)
+            size = self._all_sizes.get(content_hash)
+            if size is None:
+                raise DamagedContainerError(f"no version refers to content {content_hash}")
+        return size
 
     def iter_content(self, content_hash: str) -> Iterator[bytes]:
         """Stream the bytes of `content_hash`; raises DamagedContainerError at the end if wrong.
