@@ -4,6 +4,7 @@ large files read ahead on a helper thread and handed to the disk as they are wri
 from __future__ import annotations
 
 import os
+import re
 import stat
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ from kamaros_app.engine.errors import (
 from kamaros_app.engine.fsutil import READ_AHEAD_MIN, read_ahead, reading_ahead
 from kamaros_app.engine.layout import CONTAINER_FILE, content_name
 from kamaros_app.engine.progress import CancelToken, Progress
+from kamaros_app.engine.store import WHOLE_READ_MAX
+from kamaros_app.engine.zipcontainer import DEFLATED, ContainerWriter
 
 BIG = 9 << 20  # above the read-ahead and write-back thresholds
 
@@ -115,6 +118,64 @@ def test_damaged_large_file_fails_the_export_and_leaves_nothing(
         damaged.export_version("HEAD", tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]
     assert _helpers() == []
+
+
+def test_small_contents_are_read_in_one_piece_large_ones_streamed(project: Project) -> None:
+    store = project.store
+    small = project.manifest.fileMap["deep/a.txt"]
+    with store.content_chunks(small.currentHash, small.size) as chunks:
+        assert chunks == ((project.root / "deep" / "a.txt").read_bytes(),)
+    big = project.manifest.fileMap["big.bin"]
+    assert big.size > WHOLE_READ_MAX
+    with store.content_chunks(big.currentHash, big.size) as chunks:
+        assert not isinstance(chunks, tuple)
+        assert b"".join(chunks) == (project.root / "big.bin").read_bytes()
+
+
+def _flip(container: Path, offset: int) -> None:
+    with open(container, "r+b") as handle:
+        handle.seek(offset)
+        byte = handle.read(1)
+        handle.seek(offset)
+        handle.write(bytes([byte[0] ^ 1]))
+
+
+@pytest.mark.parametrize("where", ["deflate data", "stored data"])
+def test_damaged_small_file_fails_the_export_and_leaves_nothing(
+    project: Project, tmp_path: Path, where: str
+) -> None:
+    """The one-piece read checks what the stream checks: a flipped byte in a deflated or a
+    stored small entry fails the export, and nothing is left behind."""
+    path = "deep/a.txt" if where == "deflate data" else "run.sh"
+    entry = project.store.reader.entries[content_name(path)]
+    assert entry.method == (8 if where == "deflate data" else 0)
+    _flip(project.root / CONTAINER_FILE, entry.data_offset + entry.compressed_size // 2)
+    with (
+        Project.open(project.root, read_only=True) as damaged,
+        pytest.raises(DamagedContainerError, match=re.escape(path)),
+    ):
+        damaged.export_version("HEAD", tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]
+
+
+def test_small_entry_whose_bytes_are_not_the_recorded_content_is_refused(
+    project: Project, tmp_path: Path
+) -> None:
+    """An entry that is intact as ZIP data (its CRC-32 matches) but holds other bytes
+    than the manifest's hash names: the one-piece read checks the BLAKE3 hash too."""
+    path = "deep/er/est/b.txt"
+    with (
+        Project.open(project.root) as writable,
+        ContainerWriter.append_to(writable.store.reader) as writer,
+    ):
+        writer.add_bytes(content_name(path), b"c\n", method=DEFLATED)  # same size
+        writer.commit()
+    with (
+        Project.open(project.root, read_only=True) as opened,
+        pytest.raises(DamagedContainerError, match="do not match the recorded hash"),
+    ):
+        opened.export_version("HEAD", tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]
 
 
 def test_cancel_during_a_large_file_leaves_nothing(project: Project, tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ from .errors import InvalidArgumentError
 from .fsutil import (
     WRITEBACK_EVERY,
     current_umask,
-    reading_ahead,
     write_new_file,
 )
 from .manifest import FileState
@@ -98,7 +97,7 @@ def _write_files(
         if folder not in made:
             _make_folders(folder, made)
         try:
-            with reading_ahead(store.iter_content(state.hash), state.size) as chunks:
+            with store.content_chunks(state.hash, state.size) as chunks:
                 write_new_file(
                     target,
                     chunks,

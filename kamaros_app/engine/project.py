@@ -461,13 +461,9 @@ class Project(History):
         self._commit_manifest(self.manifest.with_changes(tags=tags))
 
     def _commit_manifest(self, manifest: Manifest) -> None:
-        writer = ContainerWriter.append_to(self.reader)
-        try:
+        with ContainerWriter.append_to(self.reader) as writer:  # closed (or rolled back) here
             writer.add_bytes(MANIFEST_ENTRY, manifest.to_json_bytes(), method=DEFLATED)
             writer.commit()
-        except BaseException:
-            writer.abort()
-            raise
         self._load(written=manifest)  # not read back: the versions keep their encodings
 
     # ------------------------------------------------------------ restore

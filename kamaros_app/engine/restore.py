@@ -24,7 +24,6 @@ from .fsutil import (
     atomic_write_chunks,
     current_umask,
     fsync_dir,
-    reading_ahead,
 )
 from .layout import JOURNAL_FILE
 from .manifest import FileState, now_iso
@@ -185,7 +184,7 @@ def apply_plan(
         full = root / state.path
         _clear_way(root, full, folders)
         mode = _mode_for(full, state.executable)
-        with reading_ahead(store.iter_content(state.hash), state.size) as chunks:
+        with store.content_chunks(state.hash, state.size) as chunks:
             atomic_write_chunks(
                 full,
                 chunks,

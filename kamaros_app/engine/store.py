@@ -9,6 +9,7 @@ Every result is checked against its BLAKE3 hash before anyone sees it.
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 import zstandard
 
 from .errors import DamagedContainerError
-from .hashing import ContentHasher
+from .hashing import ContentHasher, hash_bytes
 from .layout import (
     BLOB_PREFIX,
     CONTENT_PREFIX,
@@ -30,9 +31,11 @@ from .objects import decompress_bytes_verified, decompress_verified
 from .textdelta import apply_patch
 from .zipcontainer import ContainerReader
 
-__all__ = ["MAX_CHAIN_DEPTH", "ContentStore", "ObjectIndex", "content_sizes"]
+__all__ = ["MAX_CHAIN_DEPTH", "WHOLE_READ_MAX", "ContentStore", "ObjectIndex", "content_sizes"]
 
 MAX_CHAIN_DEPTH = 64
+WHOLE_READ_MAX = 1 << 20
+"""Contents up to this size are read in one piece when written out (`content_chunks`)."""
 """Hard limit when following patch chains (the writer keeps them far shorter)."""
 
 _TEXT_CACHE_BYTES = 64 * 1024 * 1024
@@ -155,6 +158,39 @@ class ContentStore:
             yield self.read_text(content_hash).encode("utf-8")
             return
         raise DamagedContainerError(f"content {content_hash} is missing from the container")
+
+    def content_chunks(
+        self, content_hash: str, size: int
+    ) -> contextlib.AbstractContextManager[Iterable[bytes]]:
+        """The verified bytes of `content_hash` (of `size` bytes) for writing out a file:
+        a small one kept in `content/` as one piece read whole, anything else streamed
+        (on a helper thread when large). Use as `with store.content_chunks(h, n) as chunks`.
+
+        An export or restore of 10,000 small files spent ~5 µs per file in the stream's
+        layers (entry stream, three generators, a context manager): ~50 ms in all."""
+        if size <= WHOLE_READ_MAX:
+            data = self._read_whole(content_hash, size)
+            if data is not None:
+                return contextlib.nullcontext((data,))
+        from .fsutil import reading_ahead
+
+        return reading_ahead(self.iter_content(content_hash), size)
+
+    def _read_whole(self, content_hash: str, size: int) -> bytes | None:
+        """`content_hash` read from its `content/` entry in one piece, checked as the stream
+        checks it; None if it is kept elsewhere or its entry declares another size (the
+        stream then reads it, or names the damage as it always does)."""
+        paths = self.index.content_paths.get(content_hash)
+        if not paths or self.size_of(content_hash) != size:
+            return None
+        name = content_name(paths[0])
+        entry = self.reader.entries.get(name)
+        if entry is None or entry.uncompressed_size != size:
+            return None
+        data = self.reader.read_entry(name, size)  # CRC-32 and deflate checked
+        if hash_bytes(data) != content_hash:
+            raise DamagedContainerError(f"{name}: bytes do not match the recorded hash")
+        return data
 
     def read_bytes(self, content_hash: str) -> bytes:
         return b"".join(self.iter_content(content_hash))
