@@ -133,6 +133,7 @@ class OpenIndex:
 
     def __init__(self) -> None:
         self._found: _Resolved | None = None
+        self._manifest_matched = False  # `manifest` found the stored bytes unchanged
         self._described: _Described | None = None
         self.hits = 0
         """Parts (directory, manifest) answered from the index; 2 means nothing was parsed."""
@@ -202,6 +203,7 @@ class OpenIndex:
             return None
         if _stored_hash(reader) != found.manifest[0]:
             return None
+        self._manifest_matched = True
         try:
             manifest = _manifest_from_tables(found.manifest)
         except (TypeError, ValueError, IndexError):
@@ -263,8 +265,8 @@ class OpenIndex:
         described = self._described
         if described is None or found.manifest is None:
             return
-        if _stored_hash(reader) != found.manifest[0]:
-            return
+        if not self._manifest_matched and _stored_hash(reader) != found.manifest[0]:
+            return  # (`manifest` hashed the stored bytes already when it was asked)
         try:  # rows the manifest was not built from are not checked yet
             file_map = list(found.manifest[2][0])
             versions = [row[0][0] for row in found.manifest[3]]
@@ -496,12 +498,23 @@ def _entry_table(
         chosen = entries if rows is None else [entries[j] for j in rows]
         if not chosen:
             return [[] for _ in _ENTRY_KINDS]
-        names, methods, crcs, csizes, usizes, headers, _data, attrs, whens, records, _d = map(
+        chosen_names, methods, crcs, csizes, usizes, headers, _at, attrs, whens, records, _d = map(
             list, zip(*chosen, strict=True)
         )
         names_b = [r[_CDH_SIZE : _CDH_SIZE + _NAME_LENGTH.unpack_from(r, 28)[0]] for r in records]
         lengths = list(map(len, records))
-        return [names, names_b, methods, crcs, csizes, usizes, headers, attrs, whens, lengths]
+        return [
+            chosen_names,
+            names_b,
+            methods,
+            crcs,
+            csizes,
+            usizes,
+            headers,
+            attrs,
+            whens,
+            lengths,
+        ]
 
     return _table(columns_of, len(entries), _ENTRY_KINDS, runs)
 

@@ -94,8 +94,9 @@ class Project(History):
         self.read_only = read_only
         self._lock = lock
         self._head_fingerprint: str | None = None
-        self._open_index: OpenIndex | None = None
         """The container as `_load` found it, taken *before* reading it (see quickstatus)."""
+        self._open_index: OpenIndex | None = None
+        """The open index of the last `_load`: the next commit's is written against it."""
 
     # ------------------------------------------------------------ opening and closing
 

@@ -34,9 +34,9 @@ from .zipcontainer import ContainerReader
 __all__ = ["MAX_CHAIN_DEPTH", "WHOLE_READ_MAX", "ContentStore", "ObjectIndex", "content_sizes"]
 
 MAX_CHAIN_DEPTH = 64
+"""Hard limit when following patch chains (the writer keeps them far shorter)."""
 WHOLE_READ_MAX = 1 << 20
 """Contents up to this size are read in one piece when written out (`content_chunks`)."""
-"""Hard limit when following patch chains (the writer keeps them far shorter)."""
 
 _TEXT_CACHE_BYTES = 64 * 1024 * 1024
 
