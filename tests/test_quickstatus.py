@@ -125,3 +125,20 @@ def test_the_quick_path_loads_no_writing_code() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_nothing_changed_command_loads_only_the_quick_path(clean_project: Path) -> None:
+    """The whole command, parser included: argparse's default help formatter would import
+    `shutil` (with `bz2` and `lzma`, ~5 ms) for every argument added."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from kamaros_app import cli;"
+        f"code = cli.main(['-q', '-C', {str(clean_project)!r}, 'checkpoint', '-m', 'x']);"
+        "print(code, sorted(m for m in ('shutil', 'kamaros_app.engine.fsutil',"
+        " 'kamaros_app.engine.manifest', 'kamaros_app.engine.project') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "nothing changed" in out.stderr
+    assert out.stdout.strip() == "7 []"

@@ -6,6 +6,8 @@ import json
 import os
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -35,6 +37,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
     monkeypatch.setattr("kamaros_app.engine.statcache.time.time_ns", fake)
     return fake
+
+
+def _lstat(info: StatInfo) -> Any:
+    """What `doubts` reads of an `os.lstat` result, with `info`'s values."""
+    return SimpleNamespace(**{f"st_{field}": value for field, value in info._asdict().items()})
 
 
 def _file(tmp_path: Path, name: str, data: bytes, age_s: float = 60) -> tuple[Path, StatInfo]:
@@ -87,13 +94,13 @@ def test_any_stat_difference_is_a_miss(tmp_path: Path, change: dict[str, int]) -
     loaded = StatCache.load(tmp_path / "c.bin", key="k")
     for one in (cache, loaded):  # fresh entries and entries read back from disk
         assert one.lookup("a.txt", changed) is None
-        assert not one.vouches_for("a.txt", changed)
+        assert one.doubts("a.txt", _lstat(changed))
         assert one.lookup("a.txt", st) is not None
-        assert one.vouches_for("a.txt", st)
-        assert not one.vouches_for("b.txt", st)
+        assert not one.doubts("a.txt", _lstat(st))
+        assert one.doubts("b.txt", _lstat(st))
 
 
-def test_vouches_for_refuses_racy_and_out_of_range_entries(tmp_path: Path) -> None:
+def test_doubts_racy_and_out_of_range_entries(tmp_path: Path) -> None:
     _, st = _file(tmp_path, "a.txt", b"alpha")
     _, new = _file(tmp_path, "new.txt", b"new", age_s=0.5)  # within the granularity
     cache = StatCache.load(tmp_path / "none.bin", key="k")
@@ -101,10 +108,11 @@ def test_vouches_for_refuses_racy_and_out_of_range_entries(tmp_path: Path) -> No
     cache.update("new.txt", _entry(new, b"new"))
     cache.save(tmp_path / "c.bin", key="k")
     loaded = StatCache.load(tmp_path / "c.bin", key="k")
-    assert loaded.vouches_for("a.txt", st)
-    assert not loaded.vouches_for("a.txt", st._replace(ino=-1))
+    assert not loaded.doubts("a.txt", _lstat(st))
+    assert loaded.doubts("a.txt", _lstat(st._replace(ino=-1)))
     assert loaded.lookup("new.txt", new) is None  # racy: dropped or not trusted
-    assert not loaded.vouches_for("new.txt", new)
+    assert loaded.doubts("new.txt", _lstat(new))
+    assert not loaded.doubts("a.txt", os.lstat(tmp_path / "a.txt"))  # a real lstat result
 
 
 def test_real_file_changes_are_misses(tmp_path: Path) -> None:

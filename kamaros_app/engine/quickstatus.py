@@ -53,7 +53,6 @@ def folder_matches_head(root: Path) -> bool:
     ignore = IgnoreRules.load(root)
     if ignore.warnings:
         return False
-    vouches_for = cache.vouches_for
     # Stop at the first file the cache cannot vouch for: then a full status follows.
-    scan = scan_folder_until(root, ignore, lambda path, st: not vouches_for(path, st))
-    return scan is not None and not scan.skipped and len(scan.files) == len(cache)
+    scan = scan_folder_until(root, ignore, cache.doubts)
+    return scan is not None and not scan.skipped and scan.checked == len(cache)

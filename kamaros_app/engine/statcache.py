@@ -194,22 +194,23 @@ class StatCache:
             return None  # racy: may have changed again within the same timestamp tick
         return CachedFile(st, digest.hex(), is_text)
 
-    def vouches_for(self, rel_path: str, st: StatInfo) -> bool:
-        """`lookup(rel_path, st) is not None`, without building the entry: one bytes
-        comparison for a loaded one (the per-file test of "nothing changed")."""
-        if rel_path in self._fresh:
-            return self.lookup(rel_path, st) is not None
+    def doubts(self, rel_path: str, st: os.stat_result) -> bool:
+        """False only if the cache vouches for the file whose `lstat` gave `st`, exactly as
+        `lookup` would: the per-file test of "nothing changed", so a loaded entry is checked
+        with one bytes comparison and no `StatInfo` or `CachedFile` is built."""
         index = self._loaded.get(rel_path)
-        if index is None:
-            return False
+        if index is None or self._fresh:
+            return self.lookup(rel_path, StatInfo.from_stat(st)) is None
         try:
-            packed = _STAT_PART.pack(*st)
+            packed = _STAT_PART.pack(
+                st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, st.st_mode
+            )
         except struct.error:
-            return False  # out of a record's range: such a file was never cached
+            return True  # out of a record's range: such a file was never cached
         start = index * _RECORD.size
         return (
-            self._records[start : start + _STAT_PART.size] == packed
-            and st.mtime_ns + TIMESTAMP_GRANULARITY_NS < self._loaded_reference_ns
+            self._records[start : start + _STAT_PART.size] != packed
+            or st.st_mtime_ns + TIMESTAMP_GRANULARITY_NS >= self._loaded_reference_ns
         )
 
     def update(self, rel_path: str, entry: CachedFile) -> None:

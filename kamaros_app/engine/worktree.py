@@ -22,10 +22,13 @@ class Scan:
     """What a walk found. (A plain class: `dataclasses` would add ~10 ms of imports to
     "nothing changed", whose whole budget is 150 ms.)"""
 
-    __slots__ = ("files", "skipped")
+    __slots__ = ("checked", "files", "skipped")
 
     def __init__(self) -> None:
         self.files: dict[str, StatInfo] = {}
+        """Every file found (`scan_folder`; `scan_folder_until` keeps none)."""
+        self.checked = 0
+        """How many files `scan_folder_until` checked."""
         self.skipped: dict[str, str] = {}
         """Paths that exist but cannot be versioned, with the reason (symlink, odd name...)."""
 
@@ -34,7 +37,7 @@ class _Stop(Exception):
     pass
 
 
-FileCheck = Callable[[str, StatInfo], bool]
+FileCheck = Callable[[str, os.stat_result], bool]
 
 
 def scan_folder(root: Path, ignore: IgnoreRules) -> Scan:
@@ -46,7 +49,10 @@ def scan_folder(root: Path, ignore: IgnoreRules) -> Scan:
 
 def scan_folder_until(root: Path, ignore: IgnoreRules, until: FileCheck) -> Scan | None:
     """Like `scan_folder`, but stops and returns None at the first file for which
-    `until(path, stat)` is true."""
+    `until(path, lstat_result)` is true; keeps only the count of the files checked.
+
+    No `StatInfo` is built and no path kept per file: at 10,000 files that was ~12 ms of
+    the ~65 ms walk of "nothing changed" (in process, minimums of 15 runs)."""
     scan = Scan()
     try:
         _walk(os.fspath(root), "", ignore, scan, until)
@@ -88,12 +94,14 @@ def _walk(
         mode = st.st_mode
         if stat.S_ISREG(mode):
             if not ignore.file_ignored_in_walk(rel, name):
-                info = StatInfo(
-                    st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, mode
-                )
-                files[rel] = info
-                if until is not None and until(rel, info):
+                if until is None:
+                    files[rel] = StatInfo(
+                        st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, mode
+                    )
+                elif until(rel, st):
                     raise _Stop
+                else:
+                    scan.checked += 1
         elif stat.S_ISDIR(mode):
             if not ignore.is_ignored(rel, is_dir=True):
                 _walk(entry.path, rel + "/", ignore, scan, until)
