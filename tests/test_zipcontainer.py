@@ -16,7 +16,7 @@ import threading
 import time
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -1339,3 +1339,63 @@ def test_native_and_pure_crc32_agree_with_zlib(
     for at in range(0, len(data), 7_001):
         running = deflate.crc32(data[at : at + 7_001], running)
     assert running == zlib.crc32(data)
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+@pytest.mark.parametrize("native", ["1", "0"])
+def test_small_entries_read_at_once_are_refused_as_the_stream_refuses_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, native: str
+) -> None:
+    """`read_entry` reads a small entry with one call; any damage sends it through the
+    stream, so every damaged entry gets the stream's own error, and no damaged one is
+    returned."""
+    from kamaros_app.engine import deflate, zip_reader
+
+    monkeypatch.setenv(deflate.NATIVE_ENV, native)
+    text = b"".join(b"line %d of a small file\n" % i for i in range(2000))
+    good = _raw_deflate(text)
+    crc = zlib.crc32(text)
+    flipped = good[:100] + bytes([good[100] ^ 0xFF]) + good[101:]
+    members = {
+        "intact": Member(b"intact", good, DEFLATED, crc=crc, usize=len(text)),
+        "stored": Member(b"stored", text, STORED),
+        "empty": Member(b"empty", b"", DEFLATED, crc=0, usize=0),
+        "bad crc": Member(b"bad crc", good, DEFLATED, crc=crc ^ 1, usize=len(text)),
+        "flipped": Member(b"flipped", flipped, DEFLATED, crc=crc, usize=len(text)),
+        "more than declared": Member(
+            b"more", good, DEFLATED, crc=zlib.crc32(text[:-1]), usize=len(text) - 1
+        ),
+        "less than declared": Member(b"less", good, DEFLATED, crc=crc, usize=len(text) + 1),
+        "bytes after the end": Member(b"after", good + b"xx", DEFLATED, crc=crc, usize=len(text)),
+        "cut": Member(b"cut", good[:-20], DEFLATED, crc=crc, usize=len(text)),
+        "stored, bad crc": Member(b"stored bad", text, STORED, crc=1),
+    }
+    path = write(tmp_path / "d.zip", build_zip(list(members.values())))
+
+    def outcome(read: Callable[[], bytes]) -> tuple[str, bytes | str]:
+        try:
+            return "bytes", read()
+        except DamagedContainerError as exc:
+            return "error", str(exc)
+
+    with ContainerReader.open(path, untrusted=True) as reader:
+        for what, member in members.items():
+            name = member.name.decode()
+            at_once = outcome(lambda name=name: reader.read_entry(name, 1 << 20))
+            streamed = outcome(lambda name=name: b"".join(reader.iter_entry(name)))
+            assert at_once == streamed, what
+            expected = "bytes" if what in ("intact", "stored", "empty") else "error"
+            assert at_once[0] == expected, what
+        assert reader.read_entry("intact", 1 << 20) == text
+
+        class NoStream:
+            def __init__(self, *args: object) -> None:
+                raise AssertionError("an intact small entry went through the stream")
+
+        monkeypatch.setattr(zip_reader, "_EntryStream", NoStream)
+        assert reader.read_entry("intact", 1 << 20) == text
+        assert reader.read_entry("stored", 1 << 20) == text

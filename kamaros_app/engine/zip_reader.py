@@ -60,6 +60,10 @@ class Limits:
 _DEFAULT_LIMITS: Final = Limits()
 
 
+_AT_ONCE_MAX = 1 << 20
+"""`read_entry` reads entries of up to this many compressed bytes with one call each."""
+
+
 class _EntryStream(io.RawIOBase):
     """Positioned, verifying reader of one entry (inflates with bounded output)."""
 
@@ -71,7 +75,7 @@ class _EntryStream(io.RawIOBase):
         self._raw_left = entry.compressed_size
         self._out_left = entry.uncompressed_size
         self._crc = 0
-        native = native_allowed()  # read once per entry: a small file is one chunk
+        native = reader.native
         self._crc32 = deflate.crc32_function(native)
         self._inflater = deflate.decompressor(native) if entry.method == DEFLATED else None
         self._pending = b""
@@ -222,6 +226,9 @@ class ContainerReader:
         self.has_commit_marker = location.has_marker
         self.untrusted = untrusted
         self.limits = limits
+        self.native = native_allowed()
+        """Whether ISA-L inflates and sums this reader's entries (read once: the switch is
+        the environment, and reading it is ~1 µs, as much as summing a small file)."""
 
     @classmethod
     def open(
@@ -300,11 +307,42 @@ class ContainerReader:
             raise DamagedContainerError(
                 f"{name}: declared size {entry.uncompressed_size} exceeds the limit {max_size}"
             )
+        if entry.compressed_size <= _AT_ONCE_MAX and not entry.damage:
+            data = self._read_at_once(entry)
+            if data is not None:
+                return data
         stream = _EntryStream(self, entry)
         try:
             return stream.readall()
         finally:
             stream.close()
+
+    def _read_at_once(self, entry: ZipEntry) -> bytes | None:
+        """A small entry read with one `pread` and one inflate call, if it is intact: its
+        bytes, else None, and the caller reads it through `_EntryStream`, which names the
+        damage (so only the happy path is here). An export of 10,000 small files spent
+        ~5 µs per file in the stream's layers.
+
+        Intact means exactly what the stream checks: all compressed bytes present, the
+        deflate stream ending exactly at the declared size with nothing after it, and the
+        CRC-32. The output is bounded by the declared size + 1, as the stream bounds it."""
+        size = entry.uncompressed_size
+        raw = self._pread(entry.compressed_size, entry.data_offset)
+        if len(raw) != entry.compressed_size:
+            return None
+        if entry.method == DEFLATED:
+            inflater = deflate.decompressor(self.native)
+            try:
+                data = inflater.decompress(raw, size + 1)
+            except deflate.INFLATE_ERRORS:
+                return None
+            if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
+                return None
+        else:
+            data = raw
+        if len(data) != size or deflate.crc32_function(self.native)(data, 0) != entry.crc32:
+            return None
+        return data
 
     def raw_entry_bytes(self, entry: ZipEntry, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """Yield the stored (possibly compressed) bytes of `entry`, for verbatim copies."""
